@@ -1,0 +1,322 @@
+//! The abstract syntax tree of a constellation-lang program (SPEC §3–§5).
+//!
+//! Produced by `parse`, consumed by the checker. Every node carries the byte span of the source
+//! it came from; spans of children lie inside the span of their parent (checked by tests).
+//! The tree is purely syntactic: names are unresolved and nothing is typed.
+
+use crate::options::WithClause;
+use crate::span::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub decls: Vec<Decl>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+impl Ident {
+    pub fn new(name: &str, start: usize, end: usize) -> Ident {
+        Ident {
+            name: name.to_string(),
+            span: Span::new(start, end),
+        }
+    }
+}
+
+/// A possibly qualified name as written: `f`, `stdlib.math.add`, `alias.f`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Path {
+    pub text: String,
+    pub span: Span,
+}
+
+impl Path {
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.text.split('.')
+    }
+
+    pub fn is_qualified(&self) -> bool {
+        self.text.contains('.')
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decl {
+    pub span: Span,
+    pub kind: DeclKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeclKind {
+    Type {
+        name: Ident,
+        ty: TypeExpr,
+    },
+    Input {
+        annotations: Vec<Annotation>,
+        name: Ident,
+        ty: TypeExpr,
+    },
+    Output {
+        annotations: Vec<Annotation>,
+        name: Ident,
+    },
+    Use {
+        path: Path,
+        alias: Option<Ident>,
+    },
+    Assign {
+        name: Ident,
+        value: Expr,
+    },
+    /// A declaration that failed to parse. It is not checked; the name it would have defined is
+    /// bound to the error type so that it causes no further diagnostics (SPEC §10.1).
+    Broken {
+        defines: Option<Defines>,
+    },
+}
+
+/// The name a broken declaration would have bound, by namespace.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Defines {
+    Variable(Ident),
+    TypeAlias(Ident),
+    ImportAlias(Ident),
+}
+
+/// `@example(e)`, `@source("connector", key: e, …)` or `@sink(…)` (SPEC §3.4, §3.6).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Annotation {
+    pub span: Span,
+    pub name: Ident,
+    pub args: AnnotationArgs,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnnotationArgs {
+    Expr(Expr),
+    Connector {
+        connector: String,
+        args: Vec<(Ident, Expr)>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeExpr {
+    pub span: Span,
+    pub kind: TypeExprKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExprKind {
+    /// A primitive or an alias.
+    Named(Ident),
+    /// `List<T>`, `Map<K, V>`, … (the name is checked by the checker).
+    Applied {
+        name: Ident,
+        args: Vec<TypeExpr>,
+    },
+    Record(Vec<(Ident, TypeExpr)>),
+    Union(Vec<TypeExpr>),
+    Merge(Vec<TypeExpr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub span: Span,
+    pub kind: ExprKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Gt => ">",
+            CmpOp::Le => "<=",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    /// `<`, `>`, `<=`, `>=`: these need numbers or strings (SPEC §4.7).
+    pub fn is_ordering(self) -> bool {
+        !matches!(self, CmpOp::Eq | CmpOp::Ne)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LogicOp {
+    And,
+    Or,
+}
+
+impl LogicOp {
+    pub fn word(self) -> &'static str {
+        match self {
+            LogicOp::And => "and",
+            LogicOp::Or => "or",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+    Interp(Vec<InterpPart>),
+    Var(Ident),
+    Call(Box<Call>),
+    /// `e.f`; `access` spans `.f`.
+    Field {
+        target: Box<Expr>,
+        field: Ident,
+        access: Span,
+    },
+    /// `e[f, …]` or `e{f, …}`; `brackets` spans the brackets and the names.
+    Project {
+        target: Box<Expr>,
+        fields: Vec<Ident>,
+        brackets: Span,
+    },
+    List(Vec<Expr>),
+    Record(Vec<FieldInit>),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Compare {
+        op: CmpOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Logic {
+        op: LogicOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Branch {
+        arms: Vec<(Expr, Expr)>,
+        otherwise: Box<Expr>,
+    },
+    Guard {
+        value: Box<Expr>,
+        cond: Box<Expr>,
+    },
+    Coalesce {
+        value: Box<Expr>,
+        default: Box<Expr>,
+    },
+    Match {
+        scrutinee: Box<Expr>,
+        cases: Vec<MatchCase>,
+    },
+    Lambda(Box<Lambda>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InterpPart {
+    Text(String),
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldInit {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub callee: Path,
+    pub args: Vec<Expr>,
+    pub with: Option<WithClause>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lambda {
+    pub params: Vec<Param>,
+    pub body: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: Option<TypeExpr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchCase {
+    pub pattern: Pattern,
+    pub body: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pattern {
+    pub span: Span,
+    pub kind: PatternKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PatternKind {
+    /// `{ a, b }`: records having at least these fields; binds them.
+    Record(Vec<Ident>),
+    /// `_`
+    Wildcard,
+    /// `is Name`
+    Is(Ident),
+}
+
+impl Expr {
+    pub fn new(start: usize, end: usize, kind: ExprKind) -> Expr {
+        Expr {
+            span: Span::new(start, end),
+            kind,
+        }
+    }
+}

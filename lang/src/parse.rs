@@ -1,0 +1,507 @@
+//! The parsing stage: source text → AST and E020 diagnostics (SPEC §2–§6, §10.1).
+//!
+//! Takes: a source text. Gives: a `Program` holding one `Decl` per declaration (malformed ones as
+//! `DeclKind::Broken`) and the syntax diagnostics, sorted by position. Guarantees: never panics;
+//! each malformed declaration yields exactly one E020; a program without `out` yields E020 at the
+//! end of the file.
+//!
+//! Pipeline: `lex` → `layout` → split at declaration starts → the LALRPOP `Decl` grammar on each
+//! piece. Splitting first is what makes recovery exact: no declaration keyword or `name =` can
+//! occur inside an expression, so a broken declaration cannot swallow the next one.
+
+use crate::ast::*;
+use crate::diagnostic::{self, Code, Diagnostic};
+use crate::layout::{is_decl_start, layout};
+use crate::lex::{Spanned, lex};
+use crate::options::{RawOption, WithClause};
+use crate::span::Span;
+use crate::token::Tok;
+use lalrpop_util::ParseError;
+
+lalrpop_util::lalrpop_mod!(
+    #[allow(
+        clippy::all,
+        clippy::pedantic,
+        missing_debug_implementations,
+        unused_qualifications
+    )]
+    grammar
+);
+
+/// The result of the parsing stage.
+#[derive(Clone, Debug)]
+pub struct Parsed {
+    pub program: Program,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole source text.
+pub fn parse(src: &str) -> Parsed {
+    let lexed = lex(src);
+    let tokens = layout(lexed.tokens);
+    let chunks = chunks(&tokens);
+    let mut decls = Vec::with_capacity(chunks.len());
+    let mut diagnostics = Vec::new();
+    let mut has_out = false;
+    let parser = grammar::DeclParser::new();
+    for (n, range) in chunks.iter().enumerate() {
+        let chunk = &tokens[range.clone()];
+        has_out |= first_keyword(chunk) == Some(&Tok::Out);
+        let span = Span::new(
+            chunk[0].0,
+            chunk.iter().map(|t| t.2).max().unwrap_or(chunk[0].2),
+        );
+        let next = chunks
+            .get(n + 1)
+            .map(|r| (tokens[r.start].0, tokens[r.start].2));
+        let lex_error = chunk.iter().find_map(|(_, t, _)| match t {
+            Tok::Error(i) => Some(&lexed.errors[*i]),
+            _ => None,
+        });
+        let result = match lex_error {
+            Some(e) => Err(Diagnostic::new(Code::E020, e.span, e.message.clone())),
+            None => {
+                let mut ctx = Ctx {
+                    src,
+                    errors: Vec::new(),
+                };
+                let parsed = parser.parse(&mut ctx, chunk.iter().cloned());
+                let first_action_error = ctx.errors.into_iter().min_by_key(|d| d.span.start);
+                match parsed {
+                    Ok(decl) => match first_action_error {
+                        None => Ok(decl),
+                        Some(d) => Err(d),
+                    },
+                    Err(e) => {
+                        let d = syntax_error(src, chunk, next, e);
+                        Err(match first_action_error {
+                            Some(a) if a.span.start <= d.span.start => a,
+                            _ => d,
+                        })
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(decl) => decls.push(decl),
+            Err(d) => {
+                diagnostics.push(d);
+                decls.push(Decl {
+                    span,
+                    kind: DeclKind::Broken {
+                        defines: defines(chunk),
+                    },
+                });
+            }
+        }
+    }
+    if !has_out && !lexed.unterminated {
+        diagnostics.push(Diagnostic::new(
+            Code::E020,
+            Span::point(src.len()),
+            "a pipeline needs at least one 'out'",
+        ));
+    }
+    diagnostic::sort(&mut diagnostics);
+    Parsed {
+        program: Program { decls },
+        diagnostics,
+    }
+}
+
+/// Parses a source given as bytes: invalid UTF-8 is E020 at the first invalid byte (SPEC §2.1).
+pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, Diagnostic> {
+    match std::str::from_utf8(bytes) {
+        Ok(src) => Ok(parse(src)),
+        Err(e) => Err(Diagnostic::new(
+            Code::E020,
+            Span::point(e.valid_up_to()),
+            "source is not valid UTF-8",
+        )),
+    }
+}
+
+/// Token index ranges of the declarations. Annotations stay with the `in`/`out` they precede.
+fn chunks(tokens: &[Spanned<'_>]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    let mut annotations_only = false;
+    for i in 0..tokens.len() {
+        if !is_decl_start(tokens, i) {
+            continue;
+        }
+        let tok = &tokens[i].1;
+        let continues = annotations_only && matches!(tok, Tok::At | Tok::In | Tok::Out);
+        if matches!(tok, Tok::In | Tok::Out) {
+            annotations_only = false;
+        }
+        if continues {
+            continue;
+        }
+        if i > start {
+            ranges.push(start..i);
+        }
+        start = i;
+        annotations_only = *tok == Tok::At;
+    }
+    if start < tokens.len() {
+        ranges.push(start..tokens.len());
+    }
+    ranges
+}
+
+/// The declaration keyword of a chunk, after its annotations.
+fn first_keyword<'a, 'src>(chunk: &'a [Spanned<'src>]) -> Option<&'a Tok<'src>> {
+    match &chunk[0].1 {
+        Tok::At => chunk
+            .iter()
+            .map(|t| &t.1)
+            .find(|t| matches!(t, Tok::In | Tok::Out)),
+        t => Some(t),
+    }
+}
+
+/// The name a malformed declaration would have bound.
+fn defines(chunk: &[Spanned<'_>]) -> Option<Defines> {
+    let ident_at = |i: usize| match chunk.get(i) {
+        Some(&(l, Tok::Ident(name), r)) => Some(Ident::new(name, l, r)),
+        _ => None,
+    };
+    let position = |want: &Tok<'_>| chunk.iter().position(|t| t.1 == *want);
+    match first_keyword(chunk)? {
+        Tok::Ident(_) => ident_at(0).map(Defines::Variable),
+        Tok::Type => ident_at(1).map(Defines::TypeAlias),
+        Tok::In => ident_at(position(&Tok::In)? + 1).map(Defines::Variable),
+        Tok::Use => ident_at(position(&Tok::As)? + 1).map(Defines::ImportAlias),
+        _ => None,
+    }
+}
+
+type GrammarError<'src> = ParseError<usize, Tok<'src>, std::convert::Infallible>;
+
+/// Turns a grammar error into `expected …, found …`. `next` is the first token of the following
+/// declaration: a declaration that ends too early is reported at it.
+fn syntax_error(
+    src: &str,
+    chunk: &[Spanned<'_>],
+    next: Option<(usize, usize)>,
+    e: GrammarError<'_>,
+) -> Diagnostic {
+    let eof = || next.map_or((src.len(), src.len()), |n| n);
+    let (expected, found) = match e {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
+            let at = if tok.is_virtual() {
+                // A layout token: show the real token after it.
+                chunk
+                    .iter()
+                    .find(|t| t.0 >= l && !t.1.is_virtual())
+                    .map_or_else(eof, |t| (t.0, t.2))
+            } else {
+                (l, r)
+            };
+            (expected, at)
+        }
+        ParseError::UnrecognizedEof { expected, .. } => {
+            if chunk[0].1 == Tok::At {
+                let span = Span::new(chunk[0].0, chunk[0].2);
+                return Diagnostic::new(
+                    Code::E020,
+                    span,
+                    "an annotation must come directly before the `in` or `out` it describes",
+                );
+            }
+            (expected, eof())
+        }
+        ParseError::ExtraToken { token: (l, _, r) } => {
+            (vec!["end of declaration".to_string()], (l, r))
+        }
+        ParseError::InvalidToken { location } => (Vec::new(), (location, location)),
+        ParseError::User { error } => match error {},
+    };
+    let found_text = if found.0 >= src.len() {
+        "end of file".to_string()
+    } else {
+        let text = &src[found.0..found.1];
+        let short: String = text.chars().take(24).collect();
+        let ellipsis = if short.len() < text.len() { "…" } else { "" };
+        format!("`{short}{ellipsis}`")
+    };
+    let message = match describe_expected(&expected) {
+        Some(what) => format!("expected {what}, found {found_text}"),
+        None => format!("unexpected {found_text}"),
+    };
+    Diagnostic::new(Code::E020, Span::new(found.0, found.1), message)
+}
+
+/// Describes the set of expected terminals for humans.
+fn describe_expected(expected: &[String]) -> Option<String> {
+    let names: Vec<&str> = expected.iter().map(|e| e.trim_matches('"')).collect();
+    let has = |n: &str| names.contains(&n);
+    const EXPRESSION_STARTS: [&str; 17] = [
+        "identifier",
+        "qualified name",
+        "integer",
+        "float",
+        "string",
+        "string start",
+        "true",
+        "false",
+        "(",
+        "lambda (",
+        "[",
+        "{",
+        "-",
+        "not",
+        "if",
+        "branch",
+        "match",
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let mut covered: Vec<&str> = vec!["end of with", "qualified name", "fallback", "- "];
+    if has("is") {
+        parts.push("a pattern".into());
+        covered.extend(["is", "{", "identifier"]);
+    } else if has("identifier") && has("integer") {
+        parts.push("an expression".into());
+        covered.extend(EXPRESSION_STARTS);
+    } else if has("identifier") && has("{") && !has("(") {
+        parts.push("a type".into());
+        covered.extend(["identifier", "{"]);
+    }
+    if has("+") && has("*") {
+        parts.push("an operator".into());
+        covered.extend([
+            "+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "and", "or", "when", "??",
+            ".", "[", "{",
+        ]);
+    }
+    if has("option name") {
+        covered.push("lazy");
+    }
+    for name in &names {
+        if covered.contains(name) {
+            continue;
+        }
+        let text = match *name {
+            "identifier" => "a name".to_string(),
+            "option name" => "an option name".to_string(),
+            "option comma" => "`,`".to_string(),
+            "lambda (" => "`(`".to_string(),
+            "integer" => "an integer".to_string(),
+            "float" => "a number".to_string(),
+            "string" | "string start" => "a string".to_string(),
+            "string middle" | "string end" => "`}`".to_string(),
+            "raw string" => "a connector string".to_string(),
+            "duration" => "a duration".to_string(),
+            "rate" => "a rate".to_string(),
+            "end of declaration" => "the end of the declaration".to_string(),
+            other => format!("`{other}`"),
+        };
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+    }
+    match parts.len() {
+        0 => None,
+        1 => Some(parts.remove(0)),
+        n => {
+            parts.truncate(n.min(6));
+            let last = parts.pop().unwrap_or_default();
+            Some(format!("{} or {last}", parts.join(", ")))
+        }
+    }
+}
+
+/// State shared with the grammar's actions: the source and the errors they report.
+#[derive(Debug)]
+pub struct Ctx<'src> {
+    src: &'src str,
+    errors: Vec<Diagnostic>,
+}
+
+impl<'src> Ctx<'src> {
+    pub(crate) fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.errors.push(Diagnostic::new(Code::E020, span, message));
+    }
+
+    /// An integer literal; `negative` when written with a directly preceding `-` (SPEC §2.4).
+    pub(crate) fn int(&mut self, span: Span, magnitude: u64, negative: bool) -> Expr {
+        let value = if negative {
+            0i64.checked_sub_unsigned(magnitude)
+        } else {
+            i64::try_from(magnitude).ok()
+        };
+        let value = value.unwrap_or_else(|| {
+            self.error(span, "integer literal out of range: an Int lies in [-9223372036854775808, 9223372036854775807]");
+            0
+        });
+        Expr {
+            span,
+            kind: ExprKind::Int(value),
+        }
+    }
+
+    /// `a.b.c` written as one token and not called: the variable `a` and field accesses.
+    pub(crate) fn field_chain(&mut self, start: usize, path: &str) -> Expr {
+        let mut segments = path.split('.');
+        let first = segments.next().unwrap_or_default();
+        let mut end = start + first.len();
+        let var = Ident::new(first, start, end);
+        let mut expr = Expr {
+            span: var.span,
+            kind: ExprKind::Var(var),
+        };
+        for segment in segments {
+            let field = Ident::new(segment, end + 1, end + 1 + segment.len());
+            if Tok::keyword(segment).is_some() {
+                self.error(
+                    field.span,
+                    format!("expected a field name, found the reserved word `{segment}`"),
+                );
+            }
+            let access = Span::new(end, field.span.end);
+            end = field.span.end;
+            expr = Expr::new(
+                start,
+                end,
+                ExprKind::Field {
+                    target: Box::new(expr),
+                    field,
+                    access,
+                },
+            );
+        }
+        expr
+    }
+
+    pub(crate) fn branch(&mut self, span: Span, arms: Vec<(Option<Expr>, Expr, Span)>) -> Expr {
+        let mut conditional = Vec::with_capacity(arms.len());
+        let mut otherwise = None;
+        for (cond, value, arm_span) in arms {
+            match cond {
+                _ if otherwise.is_some() => {
+                    self.error(arm_span, "branch needs an 'otherwise' arm as its last arm");
+                }
+                Some(cond) => conditional.push((cond, value)),
+                None => otherwise = Some(value),
+            }
+        }
+        let otherwise = otherwise.unwrap_or_else(|| {
+            self.error(
+                Span::new(span.end - 1, span.end),
+                "branch needs an 'otherwise' arm as its last arm",
+            );
+            Expr {
+                span,
+                kind: ExprKind::Bool(false),
+            }
+        });
+        Expr {
+            span,
+            kind: ExprKind::Branch {
+                arms: conditional,
+                otherwise: Box::new(otherwise),
+            },
+        }
+    }
+
+    pub(crate) fn wildcard(&mut self, name: Ident) -> Pattern {
+        if name.name != "_" {
+            self.error(
+                name.span,
+                format!(
+                    "expected a pattern (`{{ fields }}`, `_` or `is Type`), found `{}`",
+                    name.name
+                ),
+            );
+        }
+        Pattern {
+            span: name.span,
+            kind: PatternKind::Wildcard,
+        }
+    }
+
+    pub(crate) fn interpolation(
+        &mut self,
+        span: Span,
+        first: String,
+        expr: Expr,
+        rest: Vec<(String, Expr)>,
+        last: String,
+    ) -> Expr {
+        let mut parts = Vec::with_capacity(2 * rest.len() + 3);
+        let text = |parts: &mut Vec<InterpPart>, s: String| {
+            if !s.is_empty() {
+                parts.push(InterpPart::Text(s));
+            }
+        };
+        text(&mut parts, first);
+        parts.push(InterpPart::Expr(expr));
+        for (s, e) in rest {
+            text(&mut parts, s);
+            parts.push(InterpPart::Expr(e));
+        }
+        text(&mut parts, last);
+        Expr {
+            span,
+            kind: ExprKind::Interp(parts),
+        }
+    }
+
+    pub(crate) fn with_clause(&mut self, span: Span, raw: Vec<RawOption<'_>>) -> WithClause {
+        WithClause::build(span, raw, self.src, &mut self.errors)
+    }
+
+    pub(crate) fn input(
+        &mut self,
+        span: Span,
+        annotations: Vec<Annotation>,
+        name: Ident,
+        ty: TypeExpr,
+    ) -> Decl {
+        for a in &annotations {
+            match (a.name.name.as_str(), &a.args) {
+                ("example", AnnotationArgs::Expr(_))
+                | ("source", AnnotationArgs::Connector { .. }) => {}
+                ("source", AnnotationArgs::Expr(_)) => self.error(
+                    a.span,
+                    "@source needs a connector name in quotes as its first argument",
+                ),
+                _ => self.unknown_annotation(a),
+            }
+        }
+        Decl {
+            span,
+            kind: DeclKind::Input {
+                annotations,
+                name,
+                ty,
+            },
+        }
+    }
+
+    pub(crate) fn output(&mut self, span: Span, annotations: Vec<Annotation>, name: Ident) -> Decl {
+        for a in &annotations {
+            match (a.name.name.as_str(), &a.args) {
+                ("sink", AnnotationArgs::Connector { .. }) => {}
+                ("sink", AnnotationArgs::Expr(_)) => self.error(
+                    a.span,
+                    "@sink needs a connector name in quotes as its first argument",
+                ),
+                _ => self.unknown_annotation(a),
+            }
+        }
+        Decl {
+            span,
+            kind: DeclKind::Output { annotations, name },
+        }
+    }
+
+    fn unknown_annotation(&mut self, a: &Annotation) {
+        let span = Span::new(a.span.start, a.name.span.end);
+        self.error(span, format!("unknown annotation '@{}'", a.name.name));
+    }
+}

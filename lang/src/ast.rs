@@ -20,10 +20,7 @@ pub struct Ident {
 
 impl Ident {
     pub fn new(name: &str, start: usize, end: usize) -> Ident {
-        Ident {
-            name: name.to_string(),
-            span: Span::new(start, end),
-        }
+        Ident { name: name.to_string(), span: Span::new(start, end) }
     }
 }
 
@@ -99,10 +96,7 @@ pub struct Annotation {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnnotationArgs {
     Expr(Expr),
-    Connector {
-        connector: String,
-        args: Vec<(Ident, Expr)>,
-    },
+    Connector { connector: String, args: Vec<(Ident, Expr)> },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -314,9 +308,6 @@ pub enum PatternKind {
 
 impl Expr {
     pub fn new(start: usize, end: usize, kind: ExprKind) -> Expr {
-        Expr {
-            span: Span::new(start, end),
-            kind,
-        }
+        Expr { span: Span::new(start, end), kind }
     }
 }

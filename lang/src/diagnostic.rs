@@ -134,9 +134,7 @@ impl Code {
     }
 
     pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(text))
+        Code::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(text))
     }
 }
 
@@ -158,12 +156,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            code,
-            message: message.into(),
-            span,
-            help: Vec::new(),
-        }
+        Diagnostic { code, message: message.into(), span, help: Vec::new() }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {

@@ -111,23 +111,13 @@ pub fn layout(tokens: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
                     match tok {
                         Tok::Ident(name) => {
                             let fallback = *name == "fallback";
-                            let t = if fallback {
-                                Tok::OptFallback
-                            } else {
-                                Tok::OptName(name)
-                            };
+                            let t = if fallback { Tok::OptFallback } else { Tok::OptName(name) };
                             out.push((start, t, end));
-                            f.state = State::AfterName {
-                                lazy: false,
-                                fallback,
-                            };
+                            f.state = State::AfterName { lazy: false, fallback };
                         }
                         Tok::Lazy => {
                             out.push(tokens[i].clone());
-                            f.state = State::AfterName {
-                                lazy: true,
-                                fallback: false,
-                            };
+                            f.state = State::AfterName { lazy: true, fallback: false };
                         }
                         _ => {
                             // Not an option: the grammar reports it.
@@ -141,11 +131,7 @@ pub fn layout(tokens: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
                 State::AfterName { lazy, fallback } => {
                     if *tok == Tok::Colon {
                         out.push(tokens[i].clone());
-                        f.state = if fallback {
-                            State::Fallback
-                        } else {
-                            State::Value
-                        };
+                        f.state = if fallback { State::Fallback } else { State::Value };
                         emitted = true;
                         break;
                     }
@@ -184,8 +170,7 @@ pub fn layout(tokens: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
                         emitted = true;
                         break;
                     }
-                    let ends = f.state == State::Complete
-                        || matches!(tok, Tok::Comma | Tok::Else | Tok::Arrow);
+                    let ends = f.state == State::Complete || matches!(tok, Tok::Comma | Tok::Else | Tok::Arrow);
                     if !ends {
                         break;
                     }
@@ -198,10 +183,7 @@ pub fn layout(tokens: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
             continue;
         }
         match tok {
-            Tok::With => frames.push(Frame {
-                depth,
-                state: State::ExpectName,
-            }),
+            Tok::With => frames.push(Frame { depth, state: State::ExpectName }),
             Tok::LParen if lambda_parens.binary_search(&i).is_ok() => {
                 out.push((start, Tok::LParenLambda, end));
                 depth += 1;
@@ -230,10 +212,7 @@ fn lambda_parens(tokens: &[Spanned<'_>]) -> Vec<usize> {
             Tok::RParen => {
                 if let Some(o) = open.pop()
                     && matches!(tokens.get(i + 1), Some((_, Tok::FatArrow, _)))
-                    && !matches!(
-                        o.checked_sub(1).map(|p| &tokens[p].1),
-                        Some(Tok::Ident(_) | Tok::QName(_))
-                    )
+                    && !matches!(o.checked_sub(1).map(|p| &tokens[p].1), Some(Tok::Ident(_) | Tok::QName(_)))
                 {
                     found.push(o);
                 }
@@ -267,50 +246,29 @@ mod tests {
 
     #[test]
     fn commas_continue_a_clause_only_before_an_option() {
-        assert_eq!(
-            laid("f(g(x) with retry: 1, y)"),
-            "f ( g ( x ) with opt:retry : 1 $ , y )"
-        );
+        assert_eq!(laid("f(g(x) with retry: 1, y)"), "f ( g ( x ) with opt:retry : 1 $ , y )");
         assert_eq!(
             laid("[a() with retry: 1, timeout: 1s, b()]"),
             "[ a ( ) with opt:retry : 1 ; opt:timeout : 1s $ , b ( ) ]"
         );
-        assert_eq!(
-            laid("{p: a() with cache: 10s, q: 2}"),
-            "{ p : a ( ) with opt:cache : 10s $ , q : 2 }"
-        );
+        assert_eq!(laid("{p: a() with cache: 10s, q: 2}"), "{ p : a ( ) with opt:cache : 10s $ , q : 2 }");
     }
 
     #[test]
     fn fallback_expressions_extend_until_a_terminator() {
-        assert_eq!(
-            laid("f(x) with fallback: d * 2 out q"),
-            "f ( x ) with opt:fallback : d * 2 $ out q"
-        );
+        assert_eq!(laid("f(x) with fallback: d * 2 out q"), "f ( x ) with opt:fallback : d * 2 $ out q");
         assert_eq!(
             laid("f() with fallback: g() with retry: 1, timeout: 1s"),
             "f ( ) with opt:fallback : g ( ) with opt:retry : 1 ; opt:timeout : 1s $ $"
         );
-        assert_eq!(
-            laid("if (c) f() with fallback: 0 else 1"),
-            "if ( c ) f ( ) with opt:fallback : 0 $ else 1"
-        );
+        assert_eq!(laid("if (c) f() with fallback: 0 else 1"), "if ( c ) f ( ) with opt:fallback : 0 $ else 1");
     }
 
     #[test]
     fn simple_values_end_the_clause() {
-        assert_eq!(
-            laid("f() with retry: 1 when c"),
-            "f ( ) with opt:retry : 1 $ when c"
-        );
-        assert_eq!(
-            laid("f() with window: tumbling(5s) ?? 1"),
-            "f ( ) with opt:window : tumbling ( 5s ) $ ?? 1"
-        );
-        assert_eq!(
-            laid("f() with lazy, retry: -1"),
-            "f ( ) with lazy ; opt:retry : - 1 $"
-        );
+        assert_eq!(laid("f() with retry: 1 when c"), "f ( ) with opt:retry : 1 $ when c");
+        assert_eq!(laid("f() with window: tumbling(5s) ?? 1"), "f ( ) with opt:window : tumbling ( 5s ) $ ?? 1");
+        assert_eq!(laid("f() with lazy, retry: -1"), "f ( ) with lazy ; opt:retry : - 1 $");
         assert_eq!(laid("f() with lazy y = 1"), "f ( ) with lazy $ y = 1");
     }
 

@@ -176,9 +176,7 @@ fn scan_number(lex: &mut logos::Lexer<Raw>) -> Result<Number, RawError> {
             is_float = true;
         } else {
             lex.bump(i + 1 - lex.span().end);
-            return Err(RawError(
-                "a float literal needs digits after the '.'".into(),
-            ));
+            return Err(RawError("a float literal needs digits after the '.'".into()));
         }
     }
     if matches!(src.get(i), Some(b'e' | b'E')) {
@@ -191,29 +189,16 @@ fn scan_number(lex: &mut logos::Lexer<Raw>) -> Result<Number, RawError> {
     let text = &lex.source()[start..i];
     // A duration: integer digits and a unit, not followed by an identifier character.
     if !is_float {
-        for (unit, factor) in [
-            ("ms", 1u64),
-            ("min", 60_000),
-            ("s", 1_000),
-            ("h", 3_600_000),
-            ("d", 86_400_000),
-        ] {
+        for (unit, factor) in [("ms", 1u64), ("min", 60_000), ("s", 1_000), ("h", 3_600_000), ("d", 86_400_000)] {
             let after = i + unit.len();
-            if src[i..].starts_with(unit.as_bytes())
-                && !src.get(after).is_some_and(|&b| is_ident_char(b))
-            {
+            if src[i..].starts_with(unit.as_bytes()) && !src.get(after).is_some_and(|&b| is_ident_char(b)) {
                 lex.bump(after - lex.span().end);
                 let ms = text.parse::<u64>().ok().and_then(|n| n.checked_mul(factor));
-                return ms
-                    .map(Number::Duration)
-                    .ok_or_else(|| RawError("duration out of range".into()));
+                return ms.map(Number::Duration).ok_or_else(|| RawError("duration out of range".into()));
             }
         }
     }
-    if src
-        .get(i)
-        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-    {
+    if src.get(i).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
         let mut j = i;
         while j < src.len() && (src[j].is_ascii_alphanumeric() || src[j] == b'_') {
             j += 1;
@@ -226,19 +211,12 @@ fn scan_number(lex: &mut logos::Lexer<Raw>) -> Result<Number, RawError> {
     }
     lex.bump(i - lex.span().end);
     if is_float {
-        return text
-            .parse()
-            .map(Number::Float)
-            .map_err(|_| RawError("invalid float literal".into()));
+        return text.parse().map(Number::Float).map_err(|_| RawError("invalid float literal".into()));
     }
     if int_end - start > 1 && src[start] == b'0' {
-        return Err(RawError(format!(
-            "invalid integer literal '{text}': leading zeros are not allowed"
-        )));
+        return Err(RawError(format!("invalid integer literal '{text}': leading zeros are not allowed")));
     }
-    text.parse()
-        .map(Number::Int)
-        .map_err(|_| RawError("integer literal out of range".into()))
+    text.parse().map(Number::Int).map_err(|_| RawError("integer literal out of range".into()))
 }
 
 /// An open `${ … }` of an interpolated string: the brace depth inside it.
@@ -259,19 +237,11 @@ pub fn lex(src: &str) -> Lexed<'_> {
     if src.starts_with('\u{feff}') {
         logos.bump(3);
     }
-    let mut lexer = Lexer {
-        src,
-        logos,
-        out: Lexed::default(),
-        interps: Vec::new(),
-    };
+    let mut lexer = Lexer { src, logos, out: Lexed::default(), interps: Vec::new() };
     lexer.run();
     if !lexer.interps.is_empty() && !lexer.out.unterminated {
         lexer.out.unterminated = true;
-        lexer.error(
-            Span::point(src.len()),
-            "unterminated string interpolation: expected `}`".into(),
-        );
+        lexer.error(Span::point(src.len()), "unterminated string interpolation: expected `}`".into());
     }
     lexer.out
 }
@@ -382,11 +352,7 @@ impl<'src> Lexer<'src> {
 
     /// A duration, or the end of a rate `count/duration` (no whitespace before the `/`).
     fn duration(&mut self, span: Span, ms: u64) {
-        if let [
-            ..,
-            (count_start, Tok::Int(count), count_end),
-            (slash_start, Tok::Slash, _),
-        ] = self.out.tokens[..]
+        if let [.., (count_start, Tok::Int(count), count_end), (slash_start, Tok::Slash, _)] = self.out.tokens[..]
             && count_end == slash_start
         {
             self.out.tokens.truncate(self.out.tokens.len() - 2);
@@ -398,15 +364,7 @@ impl<'src> Lexer<'src> {
 
     /// Whether the last tokens are `@ source (` or `@ sink (`, so a raw string follows.
     fn after_annotation_open(&self) -> bool {
-        matches!(
-            self.out.tokens[..],
-            [
-                ..,
-                (_, Tok::At, _),
-                (_, Tok::Ident("source" | "sink"), _),
-                (_, Tok::LParen, _)
-            ]
-        )
+        matches!(self.out.tokens[..], [.., (_, Tok::At, _), (_, Tok::Ident("source" | "sink"), _), (_, Tok::LParen, _)])
     }
 
     fn raw_string(&mut self, start: usize) {
@@ -424,10 +382,7 @@ impl<'src> Lexer<'src> {
     fn unterminated_string(&mut self, start: usize) {
         self.logos.bump(self.src.len() - self.logos.span().end);
         self.out.unterminated = true;
-        self.error(
-            Span::new(start, start + 1),
-            "unterminated string: expected a closing `\"`".into(),
-        );
+        self.error(Span::new(start, start + 1), "unterminated string: expected a closing `\"`".into());
     }
 
     /// Scans string text from `content` (just after `"` or an interpolation's `}`) to the closing
@@ -449,11 +404,7 @@ impl<'src> Lexer<'src> {
                 b'"' => {
                     text.push_str(&self.src[run..i]);
                     self.logos.bump(i + 1 - self.logos.span().end);
-                    let tok = if first {
-                        Tok::Str(text)
-                    } else {
-                        Tok::StrEnd(text)
-                    };
+                    let tok = if first { Tok::Str(text) } else { Tok::StrEnd(text) };
                     self.push(Span::new(start, i + 1), tok);
                     self.escape_errors(bad_escapes);
                     return;
@@ -461,11 +412,7 @@ impl<'src> Lexer<'src> {
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
                     text.push_str(&self.src[run..i]);
                     self.logos.bump(i + 2 - self.logos.span().end);
-                    let tok = if first {
-                        Tok::StrBegin(text)
-                    } else {
-                        Tok::StrMid(text)
-                    };
+                    let tok = if first { Tok::StrBegin(text) } else { Tok::StrMid(text) };
                     self.push(Span::new(start, i + 2), tok);
                     self.escape_errors(bad_escapes);
                     self.interps.push(Interp { braces: 0 });
@@ -477,10 +424,7 @@ impl<'src> Lexer<'src> {
                     match result {
                         Ok(c) => text.push(c),
                         // Reported after the string's token; lexing goes on to the string's end.
-                        Err(message) => bad_escapes.push(LexError {
-                            span: Span::new(i, i + len),
-                            message,
-                        }),
+                        Err(message) => bad_escapes.push(LexError { span: Span::new(i, i + len), message }),
                     }
                     i += len;
                     run = i;
@@ -501,10 +445,7 @@ impl<'src> Lexer<'src> {
 fn escape(s: &str) -> (usize, Result<char, String>) {
     let mut chars = s[1..].chars();
     let Some(c) = chars.next() else {
-        return (
-            1,
-            Err("unterminated string: expected a closing `\"`".into()),
-        );
+        return (1, Err("unterminated string: expected a closing `\"`".into()));
     };
     let simple = match c {
         'n' => Some('\n'),
@@ -519,18 +460,10 @@ fn escape(s: &str) -> (usize, Result<char, String>) {
         return (2, Ok(value));
     }
     if c != 'u' {
-        return (
-            1 + c.len_utf8(),
-            Err(format!("unknown escape sequence '\\{c}'")),
-        );
+        return (1 + c.len_utf8(), Err(format!("unknown escape sequence '\\{c}'")));
     }
     let rest = &s[2..];
-    let bad = |len: usize| {
-        (
-            len,
-            Err("invalid unicode escape: write \\u{H…} with 1 to 6 hex digits".to_string()),
-        )
-    };
+    let bad = |len: usize| (len, Err("invalid unicode escape: write \\u{H…} with 1 to 6 hex digits".to_string()));
     let Some(body) = rest.strip_prefix('{') else {
         return bad(2);
     };
@@ -539,17 +472,12 @@ fn escape(s: &str) -> (usize, Result<char, String>) {
         return bad(3 + hex_len);
     }
     let len = 2 + 1 + hex_len + 1;
-    let value = u32::from_str_radix(&body[..hex_len], 16)
-        .ok()
-        .and_then(char::from_u32);
+    let value = u32::from_str_radix(&body[..hex_len], 16).ok().and_then(char::from_u32);
     match value {
         Some(c) => (len, Ok(c)),
         None => (
             len,
-            Err(format!(
-                "invalid unicode escape: U+{} is not a Unicode scalar value",
-                &body[..hex_len].to_uppercase()
-            )),
+            Err(format!("invalid unicode escape: U+{} is not a Unicode scalar value", &body[..hex_len].to_uppercase())),
         ),
     }
 }
@@ -557,17 +485,10 @@ fn escape(s: &str) -> (usize, Result<char, String>) {
 /// The message for a character that starts no token.
 fn unexpected_char(rest: &str) -> String {
     match rest.chars().next() {
-        Some('!') => {
-            "unexpected character '!': write 'not' for negation and '!=' for inequality".into()
-        }
-        Some('$') => {
-            "unexpected character '$': '${' starts an interpolation only inside a string".into()
-        }
+        Some('!') => "unexpected character '!': write 'not' for negation and '!=' for inequality".into(),
+        Some('$') => "unexpected character '$': '${' starts an interpolation only inside a string".into(),
         Some(c) if c.is_whitespace() || c.is_control() => {
-            format!(
-                "unexpected character U+{:04X}: only space, tab, CR and LF are whitespace",
-                c as u32
-            )
+            format!("unexpected character U+{:04X}: only space, tab, CR and LF are whitespace", c as u32)
         }
         Some(c) => format!("unexpected character '{c}'"),
         None => "unexpected end of file".into(),
@@ -585,73 +506,37 @@ mod tests {
     #[test]
     fn hyphens_belong_to_identifiers_except_before_gt() {
         assert_eq!(toks("a-b"), vec![Tok::Ident("a-b")]);
-        assert_eq!(
-            toks("c->x"),
-            vec![Tok::Ident("c"), Tok::Arrow, Tok::Ident("x")]
-        );
-        assert_eq!(
-            toks("in-x inner in"),
-            vec![Tok::Ident("in-x"), Tok::Ident("inner"), Tok::In]
-        );
+        assert_eq!(toks("c->x"), vec![Tok::Ident("c"), Tok::Arrow, Tok::Ident("x")]);
+        assert_eq!(toks("in-x inner in"), vec![Tok::Ident("in-x"), Tok::Ident("inner"), Tok::In]);
     }
 
     #[test]
     fn qualified_names_need_tight_dots_and_may_end_in_keywords() {
         assert_eq!(toks("stdlib.bool.and"), vec![Tok::QName("stdlib.bool.and")]);
-        assert_eq!(
-            toks("r .b"),
-            vec![Tok::Ident("r"), Tok::Dot, Tok::Ident("b")]
-        );
+        assert_eq!(toks("r .b"), vec![Tok::Ident("r"), Tok::Dot, Tok::Ident("b")]);
         assert_eq!(toks("true.x"), vec![Tok::True, Tok::Dot, Tok::Ident("x")]);
     }
 
     #[test]
     fn numbers_durations_and_rates() {
-        assert_eq!(
-            toks("1e3 2.5E-3 7"),
-            vec![Tok::Float(1000.0), Tok::Float(0.0025), Tok::Int(7)]
-        );
-        assert_eq!(
-            toks("30s 1min 5ms"),
-            vec![
-                Tok::Duration(30_000),
-                Tok::Duration(60_000),
-                Tok::Duration(5)
-            ]
-        );
+        assert_eq!(toks("1e3 2.5E-3 7"), vec![Tok::Float(1000.0), Tok::Float(0.0025), Tok::Int(7)]);
+        assert_eq!(toks("30s 1min 5ms"), vec![Tok::Duration(30_000), Tok::Duration(60_000), Tok::Duration(5)]);
         assert_eq!(toks("100/1min"), vec![Tok::Rate(100, 60_000)]);
         assert_eq!(toks("100/ 1s"), vec![Tok::Rate(100, 1_000)]);
-        assert_eq!(
-            toks("100 /1s"),
-            vec![Tok::Int(100), Tok::Slash, Tok::Duration(1_000)]
-        );
-        for bad in [
-            "007",
-            "3x",
-            "5sec",
-            "1.e3",
-            "5.",
-            "99999999999999999999",
-            "5m",
-        ] {
+        assert_eq!(toks("100 /1s"), vec![Tok::Int(100), Tok::Slash, Tok::Duration(1_000)]);
+        for bad in ["007", "3x", "5sec", "1.e3", "5.", "99999999999999999999", "5m"] {
             assert_eq!(lex(bad).errors.len(), 1, "{bad}");
         }
     }
 
     #[test]
     fn minus_is_tight_when_directly_followed() {
-        assert_eq!(
-            toks("-5 - 5"),
-            vec![Tok::MinusTight, Tok::Int(5), Tok::Minus, Tok::Int(5)]
-        );
+        assert_eq!(toks("-5 - 5"), vec![Tok::MinusTight, Tok::Int(5), Tok::Minus, Tok::Int(5)]);
     }
 
     #[test]
     fn strings_escape_and_interpolate() {
-        assert_eq!(
-            toks(r#""a\tb\u{1F600}""#),
-            vec![Tok::Str("a\tb\u{1F600}".into())]
-        );
+        assert_eq!(toks(r#""a\tb\u{1F600}""#), vec![Tok::Str("a\tb\u{1F600}".into())]);
         assert_eq!(
             toks(r#""x${ {a: "${y}"} }z""#),
             vec![
@@ -667,10 +552,7 @@ mod tests {
             ]
         );
         assert_eq!(toks(r#""cost: $5""#), vec![Tok::Str("cost: $5".into())]);
-        assert_eq!(
-            lex(r#""a\qb""#).errors[0].message,
-            "unknown escape sequence '\\q'"
-        );
+        assert_eq!(lex(r#""a\qb""#).errors[0].message, "unknown escape sequence '\\q'");
         assert!(lex("\"abc").unterminated);
     }
 

@@ -140,12 +140,7 @@ pub struct RawOption<'src> {
 
 impl WithClause {
     /// Types the raw options of one clause; problems are pushed to `errors` as E020.
-    pub fn build(
-        span: Span,
-        raw: Vec<RawOption<'_>>,
-        src: &str,
-        errors: &mut Vec<Diagnostic>,
-    ) -> WithClause {
+    pub fn build(span: Span, raw: Vec<RawOption<'_>>, src: &str, errors: &mut Vec<Diagnostic>) -> WithClause {
         let mut options = CallOptions::default();
         for option in raw {
             if let Err(diagnostic) = options.set(option, src) {
@@ -159,9 +154,7 @@ impl WithClause {
 fn expectation(name: &str) -> &'static str {
     match name {
         "retry" | "concurrency" | "batch" => "an integer such as 3",
-        "timeout" | "delay" | "cache" | "batch_timeout" | "checkpoint" => {
-            "a duration such as 500ms"
-        }
+        "timeout" | "delay" | "cache" | "batch_timeout" | "checkpoint" => "a duration such as 500ms",
         "backoff" => "one of fixed, linear, exponential",
         "cache_backend" => "a string literal such as \"shared\"",
         "throttle" => "a rate such as 100/1min",
@@ -176,11 +169,7 @@ fn expectation(name: &str) -> &'static str {
 
 impl<T> Opt<T> {
     fn new(span: Span, text: &str, value: T) -> Opt<T> {
-        Opt {
-            value,
-            span,
-            text: text.to_string(),
-        }
+        Opt { value, span, text: text.to_string() }
     }
 }
 
@@ -188,39 +177,24 @@ impl CallOptions {
     fn set(&mut self, option: RawOption<'_>, src: &str) -> Result<(), Diagnostic> {
         let name = option.name;
         if !OPTION_NAMES.contains(&name) && name != "lazy" {
-            let mut d = Diagnostic::new(
-                Code::E020,
-                option.name_span,
-                format!("unknown option '{name}'"),
-            );
+            let mut d = Diagnostic::new(Code::E020, option.name_span, format!("unknown option '{name}'"));
             if let Some(help) = suggest::did_you_mean(name, OPTION_NAMES.iter().copied(), false) {
                 d = d.with_help(help);
             }
             return Err(d);
         }
-        let text = src
-            .get(option.value_span.start..option.value_span.end)
-            .unwrap_or_default()
-            .to_string();
+        let text = src.get(option.value_span.start..option.value_span.end).unwrap_or_default().to_string();
         let span = option.span;
         let wrong = || {
             Diagnostic::new(
                 Code::E020,
                 option.value_span,
-                format!(
-                    "invalid value for option '{name}': expected {}",
-                    expectation(name)
-                ),
+                format!("invalid value for option '{name}': expected {}", expectation(name)),
             )
         };
         let int = |v: &RawValue<'_>| match *v {
-            RawValue::Int(n) => i64::try_from(n).map_err(|_| {
-                Diagnostic::new(
-                    Code::E020,
-                    option.value_span,
-                    "integer literal out of range",
-                )
-            }),
+            RawValue::Int(n) => i64::try_from(n)
+                .map_err(|_| Diagnostic::new(Code::E020, option.value_span, "integer literal out of range")),
             _ => Err(wrong()),
         };
         let duration = |v: &RawValue<'_>| match *v {
@@ -261,19 +235,11 @@ impl CallOptions {
                 _ => return Err(wrong()),
             },
             "throttle" => match *value {
-                RawValue::Rate(count, per_ms) => {
-                    self.throttle = Some(Opt::new(span, &text, Rate { count, per_ms }))
-                }
+                RawValue::Rate(count, per_ms) => self.throttle = Some(Opt::new(span, &text, Rate { count, per_ms })),
                 _ => return Err(wrong()),
             },
             "lazy" => match *value {
-                RawValue::Absent => {
-                    self.lazy = Some(Opt {
-                        value: true,
-                        span,
-                        text: String::new(),
-                    })
-                }
+                RawValue::Absent => self.lazy = Some(Opt { value: true, span, text: String::new() }),
                 RawValue::Bool(b) => self.lazy = Some(Opt::new(span, &text, b)),
                 _ => return Err(wrong()),
             },
@@ -320,12 +286,7 @@ impl CallOptions {
                 self.join = Some(Opt::new(span, &text, j));
             }
             "fallback" => match option.value {
-                RawValue::Fallback(expr) => {
-                    self.fallback = Some(Fallback {
-                        expr: Box::new(expr),
-                        span,
-                    })
-                }
+                RawValue::Fallback(expr) => self.fallback = Some(Fallback { expr: Box::new(expr), span }),
                 _ => return Err(wrong()),
             },
             _ => unreachable!("every name of OPTION_NAMES is handled"),

@@ -19,12 +19,7 @@ use crate::token::Tok;
 use lalrpop_util::ParseError;
 
 lalrpop_util::lalrpop_mod!(
-    #[allow(
-        clippy::all,
-        clippy::pedantic,
-        missing_debug_implementations,
-        unused_qualifications
-    )]
+    #[allow(clippy::all, clippy::pedantic, missing_debug_implementations, unused_qualifications)]
     grammar
 );
 
@@ -47,13 +42,8 @@ pub fn parse(src: &str) -> Parsed {
     for (n, range) in chunks.iter().enumerate() {
         let chunk = &tokens[range.clone()];
         has_out |= first_keyword(chunk) == Some(&Tok::Out);
-        let span = Span::new(
-            chunk[0].0,
-            chunk.iter().map(|t| t.2).max().unwrap_or(chunk[0].2),
-        );
-        let next = chunks
-            .get(n + 1)
-            .map(|r| (tokens[r.start].0, tokens[r.start].2));
+        let span = Span::new(chunk[0].0, chunk.iter().map(|t| t.2).max().unwrap_or(chunk[0].2));
+        let next = chunks.get(n + 1).map(|r| (tokens[r.start].0, tokens[r.start].2));
         let lex_error = chunk.iter().find_map(|(_, t, _)| match t {
             Tok::Error(i) => Some(&lexed.errors[*i]),
             _ => None,
@@ -61,10 +51,7 @@ pub fn parse(src: &str) -> Parsed {
         let result = match lex_error {
             Some(e) => Err(Diagnostic::new(Code::E020, e.span, e.message.clone())),
             None => {
-                let mut ctx = Ctx {
-                    src,
-                    errors: Vec::new(),
-                };
+                let mut ctx = Ctx { src, errors: Vec::new() };
                 let parsed = parser.parse(&mut ctx, chunk.iter().cloned());
                 let first_action_error = ctx.errors.into_iter().min_by_key(|d| d.span.start);
                 match parsed {
@@ -86,38 +73,22 @@ pub fn parse(src: &str) -> Parsed {
             Ok(decl) => decls.push(decl),
             Err(d) => {
                 diagnostics.push(d);
-                decls.push(Decl {
-                    span,
-                    kind: DeclKind::Broken {
-                        defines: defines(chunk),
-                    },
-                });
+                decls.push(Decl { span, kind: DeclKind::Broken { defines: defines(chunk) } });
             }
         }
     }
     if !has_out && !lexed.unterminated {
-        diagnostics.push(Diagnostic::new(
-            Code::E020,
-            Span::point(src.len()),
-            "a pipeline needs at least one 'out'",
-        ));
+        diagnostics.push(Diagnostic::new(Code::E020, Span::point(src.len()), "a pipeline needs at least one 'out'"));
     }
     diagnostic::sort(&mut diagnostics);
-    Parsed {
-        program: Program { decls },
-        diagnostics,
-    }
+    Parsed { program: Program { decls }, diagnostics }
 }
 
 /// Parses a source given as bytes: invalid UTF-8 is E020 at the first invalid byte (SPEC §2.1).
 pub fn parse_bytes(bytes: &[u8]) -> Result<Parsed, Diagnostic> {
     match std::str::from_utf8(bytes) {
         Ok(src) => Ok(parse(src)),
-        Err(e) => Err(Diagnostic::new(
-            Code::E020,
-            Span::point(e.valid_up_to()),
-            "source is not valid UTF-8",
-        )),
+        Err(e) => Err(Diagnostic::new(Code::E020, Span::point(e.valid_up_to()), "source is not valid UTF-8")),
     }
 }
 
@@ -153,10 +124,7 @@ fn chunks(tokens: &[Spanned<'_>]) -> Vec<std::ops::Range<usize>> {
 /// The declaration keyword of a chunk, after its annotations.
 fn first_keyword<'a, 'src>(chunk: &'a [Spanned<'src>]) -> Option<&'a Tok<'src>> {
     match &chunk[0].1 {
-        Tok::At => chunk
-            .iter()
-            .map(|t| &t.1)
-            .find(|t| matches!(t, Tok::In | Tok::Out)),
+        Tok::At => chunk.iter().map(|t| &t.1).find(|t| matches!(t, Tok::In | Tok::Out)),
         t => Some(t),
     }
 }
@@ -181,24 +149,13 @@ type GrammarError<'src> = ParseError<usize, Tok<'src>, std::convert::Infallible>
 
 /// Turns a grammar error into `expected …, found …`. `next` is the first token of the following
 /// declaration: a declaration that ends too early is reported at it.
-fn syntax_error(
-    src: &str,
-    chunk: &[Spanned<'_>],
-    next: Option<(usize, usize)>,
-    e: GrammarError<'_>,
-) -> Diagnostic {
+fn syntax_error(src: &str, chunk: &[Spanned<'_>], next: Option<(usize, usize)>, e: GrammarError<'_>) -> Diagnostic {
     let eof = || next.map_or((src.len(), src.len()), |n| n);
     let (expected, found) = match e {
-        ParseError::UnrecognizedToken {
-            token: (l, tok, r),
-            expected,
-        } => {
+        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
             let at = if tok.is_virtual() {
                 // A layout token: show the real token after it.
-                chunk
-                    .iter()
-                    .find(|t| t.0 >= l && !t.1.is_virtual())
-                    .map_or_else(eof, |t| (t.0, t.2))
+                chunk.iter().find(|t| t.0 >= l && !t.1.is_virtual()).map_or_else(eof, |t| (t.0, t.2))
             } else {
                 (l, r)
             };
@@ -215,9 +172,7 @@ fn syntax_error(
             }
             (expected, eof())
         }
-        ParseError::ExtraToken { token: (l, _, r) } => {
-            (vec!["end of declaration".to_string()], (l, r))
-        }
+        ParseError::ExtraToken { token: (l, _, r) } => (vec!["end of declaration".to_string()], (l, r)),
         ParseError::InvalidToken { location } => (Vec::new(), (location, location)),
         ParseError::User { error } => match error {},
     };
@@ -274,8 +229,7 @@ fn describe_expected(expected: &[String]) -> Option<String> {
     if has("+") && has("*") {
         parts.push("an operator".into());
         covered.extend([
-            "+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "and", "or", "when", "??",
-            ".", "[", "{",
+            "+", "-", "*", "/", "%", "==", "!=", "<", ">", "<=", ">=", "and", "or", "when", "??", ".", "[", "{",
         ]);
     }
     if has("option name") {
@@ -329,19 +283,15 @@ impl<'src> Ctx<'src> {
 
     /// An integer literal; `negative` when written with a directly preceding `-` (SPEC §2.4).
     pub(crate) fn int(&mut self, span: Span, magnitude: u64, negative: bool) -> Expr {
-        let value = if negative {
-            0i64.checked_sub_unsigned(magnitude)
-        } else {
-            i64::try_from(magnitude).ok()
-        };
+        let value = if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() };
         let value = value.unwrap_or_else(|| {
-            self.error(span, "integer literal out of range: an Int lies in [-9223372036854775808, 9223372036854775807]");
+            self.error(
+                span,
+                "integer literal out of range: an Int lies in [-9223372036854775808, 9223372036854775807]",
+            );
             0
         });
-        Expr {
-            span,
-            kind: ExprKind::Int(value),
-        }
+        Expr { span, kind: ExprKind::Int(value) }
     }
 
     /// `a.b.c` written as one token and not called: the variable `a` and field accesses.
@@ -350,29 +300,15 @@ impl<'src> Ctx<'src> {
         let first = segments.next().unwrap_or_default();
         let mut end = start + first.len();
         let var = Ident::new(first, start, end);
-        let mut expr = Expr {
-            span: var.span,
-            kind: ExprKind::Var(var),
-        };
+        let mut expr = Expr { span: var.span, kind: ExprKind::Var(var) };
         for segment in segments {
             let field = Ident::new(segment, end + 1, end + 1 + segment.len());
             if Tok::keyword(segment).is_some() {
-                self.error(
-                    field.span,
-                    format!("expected a field name, found the reserved word `{segment}`"),
-                );
+                self.error(field.span, format!("expected a field name, found the reserved word `{segment}`"));
             }
             let access = Span::new(end, field.span.end);
             end = field.span.end;
-            expr = Expr::new(
-                start,
-                end,
-                ExprKind::Field {
-                    target: Box::new(expr),
-                    field,
-                    access,
-                },
-            );
+            expr = Expr::new(start, end, ExprKind::Field { target: Box::new(expr), field, access });
         }
         expr
     }
@@ -390,38 +326,20 @@ impl<'src> Ctx<'src> {
             }
         }
         let otherwise = otherwise.unwrap_or_else(|| {
-            self.error(
-                Span::new(span.end - 1, span.end),
-                "branch needs an 'otherwise' arm as its last arm",
-            );
-            Expr {
-                span,
-                kind: ExprKind::Bool(false),
-            }
+            self.error(Span::new(span.end - 1, span.end), "branch needs an 'otherwise' arm as its last arm");
+            Expr { span, kind: ExprKind::Bool(false) }
         });
-        Expr {
-            span,
-            kind: ExprKind::Branch {
-                arms: conditional,
-                otherwise: Box::new(otherwise),
-            },
-        }
+        Expr { span, kind: ExprKind::Branch { arms: conditional, otherwise: Box::new(otherwise) } }
     }
 
     pub(crate) fn wildcard(&mut self, name: Ident) -> Pattern {
         if name.name != "_" {
             self.error(
                 name.span,
-                format!(
-                    "expected a pattern (`{{ fields }}`, `_` or `is Type`), found `{}`",
-                    name.name
-                ),
+                format!("expected a pattern (`{{ fields }}`, `_` or `is Type`), found `{}`", name.name),
             );
         }
-        Pattern {
-            span: name.span,
-            kind: PatternKind::Wildcard,
-        }
+        Pattern { span: name.span, kind: PatternKind::Wildcard }
     }
 
     pub(crate) fn interpolation(
@@ -445,59 +363,37 @@ impl<'src> Ctx<'src> {
             parts.push(InterpPart::Expr(e));
         }
         text(&mut parts, last);
-        Expr {
-            span,
-            kind: ExprKind::Interp(parts),
-        }
+        Expr { span, kind: ExprKind::Interp(parts) }
     }
 
     pub(crate) fn with_clause(&mut self, span: Span, raw: Vec<RawOption<'_>>) -> WithClause {
         WithClause::build(span, raw, self.src, &mut self.errors)
     }
 
-    pub(crate) fn input(
-        &mut self,
-        span: Span,
-        annotations: Vec<Annotation>,
-        name: Ident,
-        ty: TypeExpr,
-    ) -> Decl {
+    pub(crate) fn input(&mut self, span: Span, annotations: Vec<Annotation>, name: Ident, ty: TypeExpr) -> Decl {
         for a in &annotations {
             match (a.name.name.as_str(), &a.args) {
-                ("example", AnnotationArgs::Expr(_))
-                | ("source", AnnotationArgs::Connector { .. }) => {}
-                ("source", AnnotationArgs::Expr(_)) => self.error(
-                    a.span,
-                    "@source needs a connector name in quotes as its first argument",
-                ),
+                ("example", AnnotationArgs::Expr(_)) | ("source", AnnotationArgs::Connector { .. }) => {}
+                ("source", AnnotationArgs::Expr(_)) => {
+                    self.error(a.span, "@source needs a connector name in quotes as its first argument")
+                }
                 _ => self.unknown_annotation(a),
             }
         }
-        Decl {
-            span,
-            kind: DeclKind::Input {
-                annotations,
-                name,
-                ty,
-            },
-        }
+        Decl { span, kind: DeclKind::Input { annotations, name, ty } }
     }
 
     pub(crate) fn output(&mut self, span: Span, annotations: Vec<Annotation>, name: Ident) -> Decl {
         for a in &annotations {
             match (a.name.name.as_str(), &a.args) {
                 ("sink", AnnotationArgs::Connector { .. }) => {}
-                ("sink", AnnotationArgs::Expr(_)) => self.error(
-                    a.span,
-                    "@sink needs a connector name in quotes as its first argument",
-                ),
+                ("sink", AnnotationArgs::Expr(_)) => {
+                    self.error(a.span, "@sink needs a connector name in quotes as its first argument")
+                }
                 _ => self.unknown_annotation(a),
             }
         }
-        Decl {
-            span,
-            kind: DeclKind::Output { annotations, name },
-        }
+        Decl { span, kind: DeclKind::Output { annotations, name } }
     }
 
     fn unknown_annotation(&mut self, a: &Annotation) {

@@ -23,11 +23,7 @@ fn decl(out: &mut String, d: &Decl) {
             type_expr(out, ty);
             out.push(')');
         }
-        DeclKind::Input {
-            annotations,
-            name,
-            ty,
-        } => {
+        DeclKind::Input { annotations, name, ty } => {
             let _ = write!(out, "(in {} ", name.name);
             type_expr(out, ty);
             annotations_of(out, annotations);
@@ -52,9 +48,7 @@ fn decl(out: &mut String, d: &Decl) {
         }
         DeclKind::Broken { defines } => {
             let name = match defines {
-                Some(Defines::Variable(i) | Defines::TypeAlias(i) | Defines::ImportAlias(i)) => {
-                    i.name.as_str()
-                }
+                Some(Defines::Variable(i) | Defines::TypeAlias(i) | Defines::ImportAlias(i)) => i.name.as_str(),
                 None => "-",
             };
             let _ = write!(out, "(broken {name})");
@@ -187,11 +181,7 @@ pub fn expr(out: &mut String, e: &Expr) {
         ExprKind::Binary { op, lhs, rhs } => binary(out, op.symbol(), lhs, rhs),
         ExprKind::Compare { op, lhs, rhs } => binary(out, op.symbol(), lhs, rhs),
         ExprKind::Logic { op, lhs, rhs } => binary(out, op.word(), lhs, rhs),
-        ExprKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
+        ExprKind::If { cond, then, otherwise } => {
             out.push_str("(if ");
             list(out, &[cond, then, otherwise], " ", |o, e| expr(o, e));
             out.push(')');
@@ -293,15 +283,9 @@ fn with(out: &mut String, w: &WithClause) {
         }
     };
     add("retry", retry.as_ref().map(|o| o.value.to_string()));
-    add(
-        "timeout",
-        timeout.as_ref().map(|o| format!("{}ms", o.value)),
-    );
+    add("timeout", timeout.as_ref().map(|o| format!("{}ms", o.value)));
     add("delay", delay.as_ref().map(|o| format!("{}ms", o.value)));
-    add(
-        "backoff",
-        backoff.as_ref().map(|o| format!("{:?}", o.value)),
-    );
+    add("backoff", backoff.as_ref().map(|o| format!("{:?}", o.value)));
     add(
         "fallback",
         fallback.as_ref().map(|f| {
@@ -311,36 +295,16 @@ fn with(out: &mut String, w: &WithClause) {
         }),
     );
     add("cache", cache.as_ref().map(|o| format!("{}ms", o.value)));
-    add(
-        "cache_backend",
-        cache_backend.as_ref().map(|o| format!("{:?}", o.value)),
-    );
-    add(
-        "throttle",
-        throttle
-            .as_ref()
-            .map(|o| format!("{}/{}ms", o.value.count, o.value.per_ms)),
-    );
-    add(
-        "concurrency",
-        concurrency.as_ref().map(|o| o.value.to_string()),
-    );
-    add(
-        "on_error",
-        on_error.as_ref().map(|o| format!("{:?}", o.value)),
-    );
+    add("cache_backend", cache_backend.as_ref().map(|o| format!("{:?}", o.value)));
+    add("throttle", throttle.as_ref().map(|o| format!("{}/{}ms", o.value.count, o.value.per_ms)));
+    add("concurrency", concurrency.as_ref().map(|o| o.value.to_string()));
+    add("on_error", on_error.as_ref().map(|o| format!("{:?}", o.value)));
     add("lazy", lazy.as_ref().map(|o| o.value.to_string()));
     add("priority", priority.as_ref().map(|o| o.value.to_string()));
     add("batch", batch.as_ref().map(|o| o.value.to_string()));
-    add(
-        "batch_timeout",
-        batch_timeout.as_ref().map(|o| format!("{}ms", o.value)),
-    );
+    add("batch_timeout", batch_timeout.as_ref().map(|o| format!("{}ms", o.value)));
     add("window", window.as_ref().map(|o| format!("{:?}", o.value)));
-    add(
-        "checkpoint",
-        checkpoint.as_ref().map(|o| format!("{}ms", o.value)),
-    );
+    add("checkpoint", checkpoint.as_ref().map(|o| format!("{}ms", o.value)));
     add("join", join.as_ref().map(|o| format!("{:?}", o.value)));
     out.push_str(&items.join(", "));
     out.push('}');

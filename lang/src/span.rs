@@ -53,12 +53,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(src: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(
-            src.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(src.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
         let bom = if src.starts_with('\u{feff}') { 3 } else { 0 };
         LineIndex { starts, bom }
     }
@@ -72,15 +67,8 @@ impl LineIndex {
     pub fn position(&self, src: &str, offset: usize) -> Position {
         let offset = floor_char_boundary(src, offset.min(src.len()));
         let line = self.line_of(offset);
-        let start = if line == 0 {
-            self.bom.min(offset)
-        } else {
-            self.starts[line]
-        };
-        Position {
-            line: line + 1,
-            column: src[start..offset].chars().count() + 1,
-        }
+        let start = if line == 0 { self.bom.min(offset) } else { self.starts[line] };
+        Position { line: line + 1, column: src[start..offset].chars().count() + 1 }
     }
 
     /// The text of the 1-based `line`, without its line end.
@@ -88,11 +76,7 @@ impl LineIndex {
         let Some(&start) = self.starts.get(line.wrapping_sub(1)) else {
             return "";
         };
-        let start = if line == 1 {
-            self.bom.min(src.len())
-        } else {
-            start
-        };
+        let start = if line == 1 { self.bom.min(src.len()) } else { start };
         let end = self.starts.get(line).map_or(src.len(), |&next| next - 1);
         let text = &src[start..end.max(start)];
         text.strip_suffix('\r').unwrap_or(text)
@@ -132,10 +116,7 @@ mod tests {
         assert_eq!(idx.position(src, 5), Position { line: 2, column: 2 });
         assert_eq!(idx.line_text(src, 2), "\u{e9}x = 1");
         assert_eq!(idx.line_text(src, 3), "last");
-        assert_eq!(
-            idx.position(src, src.len()),
-            Position { line: 3, column: 5 }
-        );
+        assert_eq!(idx.position(src, src.len()), Position { line: 3, column: 5 });
     }
 
     #[test]

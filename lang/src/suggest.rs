@@ -23,30 +23,15 @@ pub fn candidates<'a>(written: &str, names: impl IntoIterator<Item = &'a str>) -
 
 /// `did you mean 'score'?` or `did you mean one of 'a', 'b', 'c'?`; `dotted` writes `'.score'`
 /// (for field access).
-pub fn did_you_mean<'a>(
-    written: &str,
-    names: impl IntoIterator<Item = &'a str>,
-    dotted: bool,
-) -> Option<String> {
+pub fn did_you_mean<'a>(written: &str, names: impl IntoIterator<Item = &'a str>, dotted: bool) -> Option<String> {
     let found = candidates(written, names);
     let quote = |n: &str| {
-        if dotted {
-            format!("'.{n}'")
-        } else {
-            format!("'{n}'")
-        }
+        if dotted { format!("'.{n}'") } else { format!("'{n}'") }
     };
     match found[..] {
         [] => None,
         [one] => Some(format!("did you mean {}?", quote(one))),
-        _ => Some(format!(
-            "did you mean one of {}?",
-            found
-                .iter()
-                .map(|n| quote(n))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        _ => Some(format!("did you mean one of {}?", found.iter().map(|n| quote(n)).collect::<Vec<_>>().join(", "))),
     }
 }
 
@@ -60,10 +45,7 @@ mod tests {
             did_you_mean("scroe", ["score", "scope", "x"], false).as_deref(),
             Some("did you mean one of 'scope', 'score'?")
         );
-        assert_eq!(
-            did_you_mean("Score", ["score"], true).as_deref(),
-            Some("did you mean '.score'?")
-        );
+        assert_eq!(did_you_mean("Score", ["score"], true).as_deref(), Some("did you mean '.score'?"));
         assert_eq!(did_you_mean("abc", ["abc", "zzzzz"], false), None);
     }
 }

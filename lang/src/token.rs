@@ -120,18 +120,12 @@ impl Tok<'_> {
 
     /// Tokens that open a bracket level (the layout pass counts them).
     pub fn opens(&self) -> bool {
-        matches!(
-            self,
-            Tok::LParen | Tok::LParenLambda | Tok::LBracket | Tok::LBrace | Tok::StrBegin(_)
-        )
+        matches!(self, Tok::LParen | Tok::LParenLambda | Tok::LBracket | Tok::LBrace | Tok::StrBegin(_))
     }
 
     /// Tokens that close a bracket level; `StrMid` closes one and opens the next.
     pub fn closes(&self) -> bool {
-        matches!(
-            self,
-            Tok::RParen | Tok::RBracket | Tok::RBrace | Tok::StrMid(_) | Tok::StrEnd(_)
-        )
+        matches!(self, Tok::RParen | Tok::RBracket | Tok::RBrace | Tok::StrMid(_) | Tok::StrEnd(_))
     }
 
     /// Whether the token is inserted by the layout pass and has no text of its own.

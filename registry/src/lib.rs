@@ -1,1 +1,14 @@
-//! placeholder
+//! asterism-registry: the contract between the compiler and the runtime.
+//!
+//! It owns the language's types (`types`), function signatures (`signature`) and the registry of
+//! callable functions (`registry`), including the stdlib and prelude signature tables (`stdlib`).
+//! It depends on no other Asterism crate.
+
+pub mod registry;
+pub mod signature;
+pub mod stdlib;
+pub mod types;
+
+pub use registry::{Function, Registry, RegistryError};
+pub use signature::{Param, Signature, SignatureError};
+pub use types::{Name, Record, Type, TypeVar, common_type, is_mergeable, is_subtype, lub, merge};

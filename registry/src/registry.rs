@@ -1,0 +1,185 @@
+//! The registry: every function a program may call, by qualified name (SPEC §3.7, §4.5, §7.5).
+//!
+//! Takes: signatures (and, with the engine, the modules executing them). Gives: lookups by
+//! qualified name, by last segment, and the set of namespaces (every proper dot-prefix of a
+//! registered name). Guarantees: names are unique, well-formed, and never also a namespace.
+
+use crate::signature::{Signature, SignatureError};
+use crate::stdlib::{PRELUDE, STDLIB};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+/// A registered function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    pub signature: Signature,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    functions: BTreeMap<String, Function>,
+    namespaces: BTreeSet<String>,
+    /// Last name segment → qualified names, sorted.
+    by_simple_name: HashMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryError {
+    Duplicate(String),
+    InvalidName(String),
+    NameIsNamespace(String),
+    Signature(SignatureError),
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryError::Duplicate(n) => write!(f, "a function named '{n}' is already registered"),
+            RegistryError::InvalidName(n) => write!(
+                f,
+                "'{n}' is not a valid function name: use dot-separated identifiers, the first not a reserved word"
+            ),
+            RegistryError::NameIsNamespace(n) => write!(f, "'{n}' is both a function and a namespace"),
+            RegistryError::Signature(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// The reserved words of SPEC §2.3: a function's first name segment cannot be one.
+const RESERVED: [&str; 19] = [
+    "type",
+    "in",
+    "out",
+    "if",
+    "else",
+    "true",
+    "false",
+    "use",
+    "as",
+    "and",
+    "or",
+    "not",
+    "when",
+    "branch",
+    "otherwise",
+    "with",
+    "lazy",
+    "match",
+    "is",
+];
+
+fn valid_name(name: &str) -> bool {
+    let segment_ok = |s: &str| {
+        let mut chars = s.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !s.contains("->")
+    };
+    let first = name.split('.').next().unwrap_or_default();
+    name.split('.').all(segment_ok) && !RESERVED.contains(&first)
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// The registry of the CLI: the standard library and the prelude (SPEC §11.1).
+    pub fn standard() -> Registry {
+        let mut r = Registry::new();
+        for (name, sig) in STDLIB.iter().chain(PRELUDE) {
+            // The tables are tested to be valid, so failure here is a bug in them.
+            r.register_text(name, sig).unwrap_or_else(|e| panic!("stdlib table entry {name}: {e}"));
+        }
+        r
+    }
+
+    /// Registers a function from its signature text, e.g. `(text: String) -> Int`.
+    pub fn register_text(&mut self, name: &str, signature: &str) -> Result<(), RegistryError> {
+        let signature = Signature::parse(name, signature).map_err(RegistryError::Signature)?;
+        self.register(signature)
+    }
+
+    pub fn register(&mut self, signature: Signature) -> Result<(), RegistryError> {
+        let name = signature.name.clone();
+        if !valid_name(&name) {
+            return Err(RegistryError::InvalidName(name));
+        }
+        if self.functions.contains_key(&name) {
+            return Err(RegistryError::Duplicate(name));
+        }
+        if self.namespaces.contains(&name) {
+            return Err(RegistryError::NameIsNamespace(name));
+        }
+        let prefixes: Vec<&str> = name.match_indices('.').map(|(i, _)| &name[..i]).collect();
+        if let Some(p) = prefixes.iter().find(|p| self.functions.contains_key(**p)) {
+            return Err(RegistryError::NameIsNamespace((*p).to_string()));
+        }
+        self.namespaces.extend(prefixes.iter().map(|p| p.to_string()));
+        let simple = signature.simple_name().to_string();
+        let names = self.by_simple_name.entry(simple).or_default();
+        names.push(name.clone());
+        names.sort();
+        self.functions.insert(name, Function { signature });
+        Ok(())
+    }
+
+    pub fn get(&self, qualified: &str) -> Option<&Function> {
+        self.functions.get(qualified)
+    }
+
+    /// Qualified names of all functions whose last segment is `simple`, sorted.
+    pub fn with_simple_name(&self, simple: &str) -> &[String] {
+        self.by_simple_name.get(simple).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn is_namespace(&self, ns: &str) -> bool {
+        self.namespaces.contains(ns)
+    }
+
+    /// All namespaces, sorted.
+    pub fn namespaces(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.iter().map(String::as_str)
+    }
+
+    /// All functions, sorted by qualified name.
+    pub fn functions(&self) -> impl Iterator<Item = &Function> {
+        self.functions.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.functions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.functions.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standard_registry_holds_stdlib_and_prelude() {
+        let r = Registry::standard();
+        assert_eq!(r.len(), STDLIB.len() + PRELUDE.len());
+        assert!(r.is_namespace("stdlib") && r.is_namespace("stdlib.math") && !r.is_namespace("stdlib.math.add"));
+        assert_eq!(r.with_simple_name("and"), ["stdlib.bool.and"]);
+        assert!(r.get("Uppercase").is_some_and(|f| f.signature.namespace().is_none()));
+    }
+
+    #[test]
+    fn rejects_bad_registrations() {
+        let mut r = Registry::standard();
+        assert_eq!(r.register_text("Trim", "(t: String) -> String"), Err(RegistryError::Duplicate("Trim".into())));
+        assert!(matches!(r.register_text("stdlib.math", "() -> Int"), Err(RegistryError::NameIsNamespace(_))));
+        assert!(matches!(r.register_text("in.x", "() -> Int"), Err(RegistryError::InvalidName(_))));
+        assert!(matches!(r.register_text("a b", "() -> Int"), Err(RegistryError::InvalidName(_))));
+        assert!(matches!(r.register_text("ok.f", "(x: Foo) -> Int"), Err(RegistryError::Signature(_))));
+        assert!(r.register_text("ml.embed", "(text: String) -> List<Float>").is_ok());
+    }
+}

@@ -103,6 +103,8 @@ pub enum AnnotationArgs {
 pub struct TypeExpr {
     pub span: Span,
     pub kind: TypeExprKind,
+    /// Nesting depth: 1 for a leaf; never above `MAX_DEPTH` in a parsed program.
+    pub depth: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -119,10 +121,16 @@ pub enum TypeExprKind {
     Merge(Vec<TypeExpr>),
 }
 
+/// How deeply expressions and types may nest. Later stages recurse over the tree, so the parser
+/// rejects deeper nesting (E020) instead of letting a stage exhaust its stack.
+pub const MAX_DEPTH: u32 = 256;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     pub span: Span,
     pub kind: ExprKind,
+    /// Nesting depth: 1 for a leaf; never above `MAX_DEPTH` in a parsed program.
+    pub depth: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -307,7 +315,83 @@ pub enum PatternKind {
 }
 
 impl Expr {
-    pub fn new(start: usize, end: usize, kind: ExprKind) -> Expr {
-        Expr { span: Span::new(start, end), kind }
+    /// A node over `kind`, its depth computed from its children.
+    pub fn new(span: Span, kind: ExprKind) -> Expr {
+        let mut depth = 0;
+        kind.for_each_child(|c| depth = depth.max(c.depth));
+        Expr { span, kind, depth: depth + 1 }
+    }
+
+    /// Calls `f` on each direct child expression, in source order.
+    pub fn for_each_child(&self, f: impl FnMut(&Expr)) {
+        self.kind.for_each_child(f)
+    }
+}
+
+impl ExprKind {
+    fn for_each_child(&self, mut f: impl FnMut(&Expr)) {
+        match self {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Bool(_) | ExprKind::Str(_) | ExprKind::Var(_) => {}
+            ExprKind::Interp(parts) => parts.iter().for_each(|p| {
+                if let InterpPart::Expr(e) = p {
+                    f(e)
+                }
+            }),
+            ExprKind::Call(call) => {
+                call.args.iter().for_each(&mut f);
+                if let Some(fallback) = call.with.as_ref().and_then(|w| w.options.fallback.as_ref()) {
+                    f(&fallback.expr);
+                }
+            }
+            ExprKind::Field { target, .. } | ExprKind::Project { target, .. } => f(target),
+            ExprKind::List(items) => items.iter().for_each(f),
+            ExprKind::Record(fields) => fields.iter().for_each(|fi| f(&fi.value)),
+            ExprKind::Neg(e) | ExprKind::Not(e) => f(e),
+            ExprKind::Binary { lhs, rhs, .. }
+            | ExprKind::Compare { lhs, rhs, .. }
+            | ExprKind::Logic { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            ExprKind::If { cond, then, otherwise } => {
+                f(cond);
+                f(then);
+                f(otherwise);
+            }
+            ExprKind::Branch { arms, otherwise } => {
+                for (c, v) in arms {
+                    f(c);
+                    f(v);
+                }
+                f(otherwise);
+            }
+            ExprKind::Guard { value, cond } => {
+                f(value);
+                f(cond);
+            }
+            ExprKind::Coalesce { value, default } => {
+                f(value);
+                f(default);
+            }
+            ExprKind::Match { scrutinee, cases } => {
+                f(scrutinee);
+                cases.iter().for_each(|c| f(&c.body));
+            }
+            ExprKind::Lambda(l) => f(&l.body),
+        }
+    }
+}
+
+impl TypeExpr {
+    /// A node over `kind`, its depth computed from its children.
+    pub fn new(span: Span, kind: TypeExprKind) -> TypeExpr {
+        let depth = match &kind {
+            TypeExprKind::Named(_) => 0,
+            TypeExprKind::Applied { args: children, .. }
+            | TypeExprKind::Union(children)
+            | TypeExprKind::Merge(children) => children.iter().map(|c| c.depth).max().unwrap_or(0),
+            TypeExprKind::Record(fields) => fields.iter().map(|(_, t)| t.depth).max().unwrap_or(0),
+        };
+        TypeExpr { span, kind, depth: depth + 1 }
     }
 }

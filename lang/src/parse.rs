@@ -78,7 +78,8 @@ pub fn parse(src: &str) -> Parsed {
         }
     }
     if !has_out && !lexed.unterminated {
-        diagnostics.push(Diagnostic::new(Code::E020, Span::point(src.len()), "a pipeline needs at least one 'out'"));
+        let end = Span::point(src.trim_end().len());
+        diagnostics.push(Diagnostic::new(Code::E020, end, "a pipeline needs at least one 'out'"));
     }
     diagnostic::sort(&mut diagnostics);
     Parsed { program: Program { decls }, diagnostics }
@@ -150,7 +151,8 @@ type GrammarError<'src> = ParseError<usize, Tok<'src>, std::convert::Infallible>
 /// Turns a grammar error into `expected …, found …`. `next` is the first token of the following
 /// declaration: a declaration that ends too early is reported at it.
 fn syntax_error(src: &str, chunk: &[Spanned<'_>], next: Option<(usize, usize)>, e: GrammarError<'_>) -> Diagnostic {
-    let eof = || next.map_or((src.len(), src.len()), |n| n);
+    let end_of_text = src.trim_end().len();
+    let eof = || next.map_or((end_of_text, end_of_text), |n| n);
     let (expected, found) = match e {
         ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
             let at = if tok.is_virtual() {
@@ -170,25 +172,36 @@ fn syntax_error(src: &str, chunk: &[Spanned<'_>], next: Option<(usize, usize)>, 
                     "an annotation must come directly before the `in` or `out` it describes",
                 );
             }
-            (expected, eof())
+            // The declaration ends too early: point just after it, and name what comes next.
+            let end = chunk.iter().map(|t| t.2).max().unwrap_or(0);
+            let found = found_text(src, eof());
+            let message = match describe_expected(&expected) {
+                Some(what) => format!("expected {what}, found {found}"),
+                None => format!("unexpected {found}"),
+            };
+            return Diagnostic::new(Code::E020, Span::point(end), message);
         }
         ParseError::ExtraToken { token: (l, _, r) } => (vec!["end of declaration".to_string()], (l, r)),
         ParseError::InvalidToken { location } => (Vec::new(), (location, location)),
         ParseError::User { error } => match error {},
     };
-    let found_text = if found.0 >= src.len() {
-        "end of file".to_string()
-    } else {
-        let text = &src[found.0..found.1];
-        let short: String = text.chars().take(24).collect();
-        let ellipsis = if short.len() < text.len() { "…" } else { "" };
-        format!("`{short}{ellipsis}`")
-    };
+    let found_text = found_text(src, found);
     let message = match describe_expected(&expected) {
         Some(what) => format!("expected {what}, found {found_text}"),
         None => format!("unexpected {found_text}"),
     };
     Diagnostic::new(Code::E020, Span::new(found.0, found.1), message)
+}
+
+/// The token at `span` for a "found …" message: its text in backquotes, or `end of file`.
+fn found_text(src: &str, (start, end): (usize, usize)) -> String {
+    if start >= src.trim_end().len() {
+        return "end of file".to_string();
+    }
+    let text = &src[start..end];
+    let short: String = text.chars().take(24).collect();
+    let ellipsis = if short.len() < text.len() { "…" } else { "" };
+    format!("`{short}{ellipsis}`")
 }
 
 /// Describes the set of expected terminals for humans.
@@ -277,6 +290,35 @@ pub struct Ctx<'src> {
 }
 
 impl<'src> Ctx<'src> {
+    /// An expression node, unless it would nest deeper than `MAX_DEPTH`: then an error and a
+    /// placeholder, so no stage ever recurses (or drops) deeper than that.
+    pub(crate) fn expr(&mut self, start: usize, end: usize, kind: ExprKind) -> Expr {
+        let e = Expr::new(Span::new(start, end), kind);
+        if e.depth <= MAX_DEPTH {
+            return e;
+        }
+        self.too_deep(e.span);
+        Expr::new(e.span, ExprKind::Bool(false))
+    }
+
+    /// A type expression node, with the same depth limit as `expr`.
+    pub(crate) fn ty(&mut self, start: usize, end: usize, kind: TypeExprKind) -> TypeExpr {
+        let t = TypeExpr::new(Span::new(start, end), kind);
+        if t.depth <= MAX_DEPTH {
+            return t;
+        }
+        self.too_deep(t.span);
+        TypeExpr::new(t.span, TypeExprKind::Record(Vec::new()))
+    }
+
+    fn too_deep(&mut self, span: Span) {
+        // Report once per declaration: the first (innermost) offender is enough.
+        if !self.errors.iter().any(|e| e.message.starts_with("nesting too deep")) {
+            let message = format!("nesting too deep: expressions and types may nest at most {MAX_DEPTH} levels");
+            self.error(span, message);
+        }
+    }
+
     pub(crate) fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::new(Code::E020, span, message));
     }
@@ -291,7 +333,7 @@ impl<'src> Ctx<'src> {
             );
             0
         });
-        Expr { span, kind: ExprKind::Int(value) }
+        Expr::new(span, ExprKind::Int(value))
     }
 
     /// `a.b.c` written as one token and not called: the variable `a` and field accesses.
@@ -300,7 +342,7 @@ impl<'src> Ctx<'src> {
         let first = segments.next().unwrap_or_default();
         let mut end = start + first.len();
         let var = Ident::new(first, start, end);
-        let mut expr = Expr { span: var.span, kind: ExprKind::Var(var) };
+        let mut expr = Expr::new(var.span, ExprKind::Var(var));
         for segment in segments {
             let field = Ident::new(segment, end + 1, end + 1 + segment.len());
             if Tok::keyword(segment).is_some() {
@@ -308,7 +350,7 @@ impl<'src> Ctx<'src> {
             }
             let access = Span::new(end, field.span.end);
             end = field.span.end;
-            expr = Expr::new(start, end, ExprKind::Field { target: Box::new(expr), field, access });
+            expr = self.expr(start, end, ExprKind::Field { target: Box::new(expr), field, access });
         }
         expr
     }
@@ -327,9 +369,9 @@ impl<'src> Ctx<'src> {
         }
         let otherwise = otherwise.unwrap_or_else(|| {
             self.error(Span::new(span.end - 1, span.end), "branch needs an 'otherwise' arm as its last arm");
-            Expr { span, kind: ExprKind::Bool(false) }
+            Expr::new(span, ExprKind::Bool(false))
         });
-        Expr { span, kind: ExprKind::Branch { arms: conditional, otherwise: Box::new(otherwise) } }
+        self.expr(span.start, span.end, ExprKind::Branch { arms: conditional, otherwise: Box::new(otherwise) })
     }
 
     pub(crate) fn wildcard(&mut self, name: Ident) -> Pattern {
@@ -363,7 +405,7 @@ impl<'src> Ctx<'src> {
             parts.push(InterpPart::Expr(e));
         }
         text(&mut parts, last);
-        Expr { span, kind: ExprKind::Interp(parts) }
+        self.expr(span.start, span.end, ExprKind::Interp(parts))
     }
 
     pub(crate) fn with_clause(&mut self, span: Span, raw: Vec<RawOption<'_>>) -> WithClause {

@@ -293,16 +293,23 @@ impl<'a> Checker<'a> {
                 }
                 self.bind(name, typed.ty.clone(), BindingKind::Assign(typed), false);
             }
-            DeclKind::Broken { defines } => match defines {
-                Some(Defines::Variable(name)) => {
-                    self.bind(name, Type::Error, BindingKind::Invalid, false);
+            DeclKind::Broken { defines, mentions } => {
+                for name in mentions {
+                    if let Some(&g) = self.visible.get(name.as_str()) {
+                        self.globals[g].used = true;
+                    }
                 }
-                Some(Defines::TypeAlias(name)) => {
-                    self.aliases.insert(name.name.clone(), (Type::Error, name.span));
+                match defines {
+                    Some(Defines::Variable(name)) => {
+                        self.bind(name, Type::Error, BindingKind::Invalid, false);
+                    }
+                    Some(Defines::TypeAlias(name)) => {
+                        self.aliases.insert(name.name.clone(), (Type::Error, name.span));
+                    }
+                    Some(Defines::ImportAlias(name)) => self.imports.add_broken_alias(&name.name),
+                    None => {}
                 }
-                Some(Defines::ImportAlias(name)) => self.imports.add_broken_alias(&name.name),
-                None => {}
-            },
+            }
         }
     }
 
@@ -344,7 +351,7 @@ impl<'a> Checker<'a> {
 fn defined_variable(decl: &Decl) -> Option<&Ident> {
     match &decl.kind {
         DeclKind::Input { name, .. } | DeclKind::Assign { name, .. } => Some(name),
-        DeclKind::Broken { defines: Some(Defines::Variable(name)) } => Some(name),
+        DeclKind::Broken { defines: Some(Defines::Variable(name)), .. } => Some(name),
         _ => None,
     }
 }

@@ -71,9 +71,11 @@ pub enum DeclKind {
         value: Expr,
     },
     /// A declaration that failed to parse. It is not checked; the name it would have defined is
-    /// bound to the error type so that it causes no further diagnostics (SPEC §10.1).
+    /// bound to the error type so that it causes no further diagnostics (SPEC §10.1), and the
+    /// names it mentions count as used (no W004 for an input used only there).
     Broken {
         defines: Option<Defines>,
+        mentions: Vec<String>,
     },
 }
 

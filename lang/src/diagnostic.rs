@@ -4,7 +4,7 @@
 //! byte span and help lines. Rendering (human and JSON) lives in the root package; this module
 //! only holds the data and the catalogue of codes.
 
-use crate::span::Span;
+use crate::span::{LineIndex, Span};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -170,6 +170,18 @@ impl Diagnostic {
 
     pub fn is_error(&self) -> bool {
         self.severity() == Severity::Error
+    }
+
+    /// One line per diagnostic plus one per help line: `3:9-3:10 E020 message`, for logs and
+    /// snapshot tests.
+    pub fn summary(&self, src: &str, lines: &LineIndex) -> String {
+        let (s, e) = (lines.position(src, self.span.start), lines.position(src, self.span.end));
+        let mut out = format!("{}:{}-{}:{} {} {}", s.line, s.column, e.line, e.column, self.code, self.message);
+        for h in &self.help {
+            out.push_str("\n    help: ");
+            out.push_str(h);
+        }
+        out
     }
 }
 

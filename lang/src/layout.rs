@@ -23,7 +23,9 @@ use crate::token::Tok;
 /// expression.
 pub fn is_decl_start(tokens: &[Spanned<'_>], i: usize) -> bool {
     match tokens[i].1 {
-        Tok::Type | Tok::In | Tok::Out | Tok::Use | Tok::At => true,
+        // Directly before `:` a keyword is a misused field name, not a declaration.
+        Tok::Type | Tok::In | Tok::Out | Tok::Use => !matches!(tokens.get(i + 1), Some((_, Tok::Colon, _))),
+        Tok::At => true,
         Tok::Ident(_) | Tok::QName(_) => {
             matches!(tokens.get(i + 1), Some((_, Tok::Assign, _)))
                 && !matches!(i.checked_sub(1).map(|p| &tokens[p].1), Some(Tok::Type))

@@ -14,6 +14,9 @@ use crate::span::Span;
 use crate::token::Tok;
 use logos::Logos;
 
+/// The message for an integer literal outside i64 (SPEC §2.4).
+pub const INT_RANGE: &str = "integer literal out of range: an Int lies in [-9223372036854775808, 9223372036854775807]";
+
 /// A token with its byte span, in the shape LALRPOP wants.
 pub type Spanned<'src> = (usize, Tok<'src>, usize);
 
@@ -216,11 +219,12 @@ fn scan_number(lex: &mut logos::Lexer<Raw>) -> Result<Number, RawError> {
     if int_end - start > 1 && src[start] == b'0' {
         return Err(RawError(format!("invalid integer literal '{text}': leading zeros are not allowed")));
     }
-    text.parse().map(Number::Int).map_err(|_| RawError("integer literal out of range".into()))
+    text.parse().map(Number::Int).map_err(|_| RawError(INT_RANGE.into()))
 }
 
-/// An open `${ … }` of an interpolated string: the brace depth inside it.
+/// An open `${ … }` of an interpolated string: where it starts and the brace depth inside it.
 struct Interp {
+    start: usize,
     braces: usize,
 }
 
@@ -239,9 +243,12 @@ pub fn lex(src: &str) -> Lexed<'_> {
     }
     let mut lexer = Lexer { src, logos, out: Lexed::default(), interps: Vec::new() };
     lexer.run();
-    if !lexer.interps.is_empty() && !lexer.out.unterminated {
+    if let Some(open) = lexer.interps.first()
+        && !lexer.out.unterminated
+    {
+        let span = Span::new(open.start, open.start + 2);
         lexer.out.unterminated = true;
-        lexer.error(Span::point(src.len()), "unterminated string interpolation: expected `}`".into());
+        lexer.error(span, "unterminated string interpolation: this `${` has no closing `}`".into());
     }
     lexer.out
 }
@@ -415,7 +422,7 @@ impl<'src> Lexer<'src> {
                     let tok = if first { Tok::StrBegin(text) } else { Tok::StrMid(text) };
                     self.push(Span::new(start, i + 2), tok);
                     self.escape_errors(bad_escapes);
-                    self.interps.push(Interp { braces: 0 });
+                    self.interps.push(Interp { start: i, braces: 0 });
                     return;
                 }
                 b'\\' => {

@@ -14,6 +14,7 @@ pub mod sexpr;
 pub mod span;
 pub mod suggest;
 pub mod token;
+pub mod validate;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use parse::{Parsed, parse, parse_bytes};

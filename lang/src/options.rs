@@ -173,8 +173,28 @@ impl<T> Opt<T> {
     }
 }
 
+impl RawOption<'_> {
+    /// Checks the option's name and the shape of its value (E020), without keeping it.
+    pub fn validate(&self, src: &str) -> Result<(), Diagnostic> {
+        match self.value {
+            RawValue::Fallback(_) => Ok(()),
+            _ => CallOptions::default().set_value(self, src),
+        }
+    }
+}
+
 impl CallOptions {
     fn set(&mut self, option: RawOption<'_>, src: &str) -> Result<(), Diagnostic> {
+        match option.value {
+            RawValue::Fallback(expr) => {
+                self.fallback = Some(Fallback { expr: Box::new(expr), span: option.span });
+                Ok(())
+            }
+            _ => self.set_value(&option, src),
+        }
+    }
+
+    fn set_value(&mut self, option: &RawOption<'_>, src: &str) -> Result<(), Diagnostic> {
         let name = option.name;
         if !OPTION_NAMES.contains(&name) && name != "lazy" {
             let mut d = Diagnostic::new(Code::E020, option.name_span, format!("unknown option '{name}'"));
@@ -193,8 +213,9 @@ impl CallOptions {
             )
         };
         let int = |v: &RawValue<'_>| match *v {
-            RawValue::Int(n) => i64::try_from(n)
-                .map_err(|_| Diagnostic::new(Code::E020, option.value_span, "integer literal out of range")),
+            RawValue::Int(n) => {
+                i64::try_from(n).map_err(|_| Diagnostic::new(Code::E020, option.value_span, crate::lex::INT_RANGE))
+            }
             _ => Err(wrong()),
         };
         let duration = |v: &RawValue<'_>| match *v {
@@ -285,10 +306,7 @@ impl CallOptions {
                 };
                 self.join = Some(Opt::new(span, &text, j));
             }
-            "fallback" => match option.value {
-                RawValue::Fallback(expr) => self.fallback = Some(Fallback { expr: Box::new(expr), span }),
-                _ => return Err(wrong()),
-            },
+            "fallback" => return Err(wrong()),
             _ => unreachable!("every name of OPTION_NAMES is handled"),
         }
         Ok(())

@@ -73,7 +73,14 @@ pub fn parse(src: &str) -> Parsed {
             Ok(decl) => decls.push(decl),
             Err(d) => {
                 diagnostics.push(d);
-                decls.push(Decl { span, kind: DeclKind::Broken { defines: defines(chunk) } });
+                let mentions = chunk
+                    .iter()
+                    .filter_map(|t| match t.1 {
+                        Tok::Ident(name) | Tok::QName(name) => name.split('.').next().map(str::to_string),
+                        _ => None,
+                    })
+                    .collect();
+                decls.push(Decl { span, kind: DeclKind::Broken { defines: defines(chunk), mentions } });
             }
         }
     }
@@ -185,12 +192,25 @@ fn syntax_error(src: &str, chunk: &[Spanned<'_>], next: Option<(usize, usize)>, 
         ParseError::InvalidToken { location } => (Vec::new(), (location, location)),
         ParseError::User { error } => match error {},
     };
+    let span = Span::new(found.0, found.1);
+    let at = chunk.iter().position(|t| t.0 == found.0 && !t.1.is_virtual());
+    let previous = at.and_then(|i| i.checked_sub(1)).map(|i| &chunk[i].1);
+    match (at.map(|i| &chunk[i].1), previous) {
+        (Some(Tok::With), _) => {
+            return Diagnostic::new(Code::E020, span, "a `with` clause can only follow a function call's `)`");
+        }
+        (Some(Tok::Int(_)), Some(Tok::LBracket)) => {
+            return Diagnostic::new(Code::E020, span, "expected a field name, found an index")
+                .with_help("there is no indexing: use list-get(list, index)");
+        }
+        _ => {}
+    }
     let found_text = found_text(src, found);
     let message = match describe_expected(&expected) {
         Some(what) => format!("expected {what}, found {found_text}"),
         None => format!("unexpected {found_text}"),
     };
-    Diagnostic::new(Code::E020, Span::new(found.0, found.1), message)
+    Diagnostic::new(Code::E020, span, message)
 }
 
 /// The token at `span` for a "found …" message: its text in backquotes, or `end of file`.
@@ -327,10 +347,7 @@ impl<'src> Ctx<'src> {
     pub(crate) fn int(&mut self, span: Span, magnitude: u64, negative: bool) -> Expr {
         let value = if negative { 0i64.checked_sub_unsigned(magnitude) } else { i64::try_from(magnitude).ok() };
         let value = value.unwrap_or_else(|| {
-            self.error(
-                span,
-                "integer literal out of range: an Int lies in [-9223372036854775808, 9223372036854775807]",
-            );
+            self.error(span, crate::lex::INT_RANGE);
             0
         });
         Expr::new(span, ExprKind::Int(value))
@@ -406,6 +423,14 @@ impl<'src> Ctx<'src> {
         }
         text(&mut parts, last);
         self.expr(span.start, span.end, ExprKind::Interp(parts))
+    }
+
+    /// Checks one option as soon as it is read, so its error wins over any later parse error.
+    pub(crate) fn option<'a>(&mut self, raw: RawOption<'a>) -> RawOption<'a> {
+        if let Err(d) = raw.validate(self.src) {
+            self.errors.push(d);
+        }
+        raw
     }
 
     pub(crate) fn with_clause(&mut self, span: Span, raw: Vec<RawOption<'_>>) -> WithClause {

@@ -46,7 +46,7 @@ fn decl(out: &mut String, d: &Decl) {
             expr(out, value);
             out.push(')');
         }
-        DeclKind::Broken { defines } => {
+        DeclKind::Broken { defines, .. } => {
             let name = match defines {
                 Some(Defines::Variable(i) | Defines::TypeAlias(i) | Defines::ImportAlias(i)) => i.name.as_str(),
                 None => "-",

@@ -258,7 +258,9 @@ impl Checker<'_> {
             }
         }
 
-        let ret = subst(&sig.ret, &env, true);
+        // A call whose arguments have errors has the error type: no follow-on diagnostics.
+        let ret =
+            if typed.iter().flatten().any(|t| t.ty.has_error()) { Type::Error } else { subst(&sig.ret, &env, true) };
         let (ty, fallback) = self.options(call.with.as_ref(), ret);
         let mut options = call.with.as_ref().map(|w| w.options.clone()).unwrap_or_default();
         options.fallback = None;
@@ -317,7 +319,9 @@ impl Checker<'_> {
             let r = subst(ret, env, true);
             self.conform(body, &lambda.body, &r)
         };
-        let ty = Type::function(expected, body.ty.clone());
+        // A lambda that never runs returns nothing, whatever its (unchecked) body says.
+        let result = if unreachable && arity_ok { Type::Nothing } else { body.ty.clone() };
+        let ty = Type::function(expected, result);
         TExpr { ty, span, kind: TExprKind::Lambda(Box::new(TLambda { params: locals, body })) }
     }
 }

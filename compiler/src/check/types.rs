@@ -112,10 +112,11 @@ impl Checker<'_> {
         let mut d = Diagnostic::new(Code::E003, span, format!("Undefined type: {name}"));
         let aliases: Vec<String> = self.aliases.keys().cloned().collect();
         let names = BUILTIN_TYPE_NAMES.iter().copied().chain(aliases.iter().map(String::as_str));
-        if let Some(help) = did_you_mean(name, names, false) {
+        let generic = matches!(name, "List" | "Seq" | "Candidates" | "Optional" | "Map");
+        if let Some(help) = did_you_mean(name, names, false).filter(|_| !generic) {
             d = d.with_help(help);
         }
-        if matches!(name, "List" | "Seq" | "Candidates" | "Optional" | "Map") {
+        if generic {
             let example = if name == "Map" { "Map<String, Int>".to_string() } else { format!("{name}<Int>") };
             d = d.with_help(format!("{name} needs type arguments, e.g. {example}"));
         }

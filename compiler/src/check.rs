@@ -18,7 +18,7 @@ mod types;
 use crate::resolve::{self, Imports};
 use crate::typed::{Binding, BindingId, BindingKind, LocalId, Output, TExpr, TExprKind, TypedProgram};
 use asterism_lang::ast::{Annotation, AnnotationArgs, Decl, DeclKind, Defines, Expr, ExprKind, Ident, Program};
-use asterism_lang::suggest::did_you_mean;
+use asterism_lang::suggest::{self, did_you_mean};
 use asterism_lang::{Code, Diagnostic, LineIndex, Span, diagnostic};
 use asterism_registry::{Name, Registry, Type, is_subtype};
 use std::collections::HashMap;
@@ -126,20 +126,19 @@ impl<'a> Checker<'a> {
             return;
         }
         let mut d = Diagnostic::new(Code::E010, span, format!("Type mismatch: expected {expected}, got {got}"));
-        let help = match (expected, got) {
+        match (expected, got) {
             (Type::String, Type::Int | Type::Float | Type::Boolean) => {
-                Some("convert with to-string(…) or interpolation \"${…}\"")
+                d = d.with_help("convert with to-string(…) or interpolation \"${…}\"");
             }
-            (Type::Int, Type::Float) => Some("convert with to-int(…) (truncates) or round(…)"),
-            (Type::Float, Type::Int) => Some("convert with to-float(…)"),
-            (Type::Boolean, _) => Some("use a comparison such as x > 0"),
-            (e, Type::Optional(inner)) if is_subtype(inner, e) => {
-                Some("supply a default with ??, e.g. value ?? fallback")
-            }
-            _ => None,
-        };
-        if let Some(help) = help {
-            d = d.with_help(help);
+            (Type::Int, Type::Float) => d = d.with_help("convert with to-int(…) (truncates) or round(…)"),
+            (Type::Float, Type::Int) => d = d.with_help("convert with to-float(…)"),
+            (Type::Boolean, _) => d = d.with_help("use a comparison such as x > 0"),
+            _ => {}
+        }
+        if let Type::Optional(inner) = got
+            && is_subtype(inner, expected)
+        {
+            d = d.with_help("supply a default with ??, e.g. value ?? fallback");
         }
         self.report(d);
     }
@@ -232,6 +231,12 @@ impl<'a> Checker<'a> {
             Some(help) => d.with_help(help),
             None => d.with_help("declare it before use, e.g. 'in x: String' or 'x = …'"),
         };
+        // The user most likely meant a suggested name: don't also warn that it is unused.
+        for suggested in suggest::candidates(&name.name, names.iter().map(|n| &**n)) {
+            if let Some(&g) = self.visible.get(suggested) {
+                self.globals[g].used = true;
+            }
+        }
         self.report(d);
         TExpr { ty: Type::Error, span, kind: TExprKind::Bool(false) }
     }

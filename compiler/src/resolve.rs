@@ -103,6 +103,7 @@ fn resolve_simple<'r>(registry: &'r Registry, imports: &Imports, path: &Path) ->
             let reachable: BTreeSet<&str> = registry
                 .functions()
                 .map(|f| f.signature.simple_name())
+                .filter(|n| !matches!(*n, "and" | "or" | "not"))
                 .filter(|n| !imports.any || !simple_candidates(registry, imports, n).is_empty())
                 .collect();
             if let Some(help) = did_you_mean(name, reachable.iter().copied(), false) {
@@ -143,7 +144,8 @@ fn resolve_qualified<'r>(registry: &'r Registry, imports: &Imports, path: &Path)
     }
     let (ns, _) = full.rsplit_once('.').unwrap_or(("", &full));
     if !registry.is_namespace(ns) {
-        return Err(undefined_namespace(registry, ns, path));
+        let written = path.text.rsplit_once('.').map_or("", |(ns, _)| ns);
+        return Err(undefined_namespace(registry, written, path));
     }
     let mut d = Diagnostic::new(Code::E002, path.span, format!("Undefined function: {}", path.text));
     // Suggest names as the user would write them: through the alias when one was used.

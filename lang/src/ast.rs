@@ -279,7 +279,8 @@ pub struct FieldInit {
 pub struct Call {
     pub callee: Path,
     pub args: Vec<Expr>,
-    pub with: Option<WithClause>,
+    /// Boxed: the options are large and most calls have none.
+    pub with: Option<Box<WithClause>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -23,8 +23,11 @@ use crate::token::Tok;
 /// expression.
 pub fn is_decl_start(tokens: &[Spanned<'_>], i: usize) -> bool {
     match tokens[i].1 {
-        // Directly before `:` a keyword is a misused field name, not a declaration.
-        Tok::Type | Tok::In | Tok::Out | Tok::Use => !matches!(tokens.get(i + 1), Some((_, Tok::Colon, _))),
+        // A keyword starts a declaration only when followed by a name (or by `=`: an attempt to
+        // assign to it), so a misused keyword (`{in: 1}`, `(out) => 1`) stays in its declaration.
+        Tok::Type | Tok::In | Tok::Out | Tok::Use => {
+            matches!(tokens.get(i + 1), Some((_, Tok::Ident(_) | Tok::QName(_) | Tok::Assign, _)))
+        }
         Tok::At => true,
         Tok::Ident(_) | Tok::QName(_) => {
             matches!(tokens.get(i + 1), Some((_, Tok::Assign, _)))
@@ -38,8 +41,8 @@ pub fn is_decl_start(tokens: &[Spanned<'_>], i: usize) -> bool {
 enum State {
     /// After `with` or `OptComma`.
     ExpectName,
-    /// After an option name; `lazy` may stop here.
-    AfterName { lazy: bool, fallback: bool },
+    /// After an option name; any option may stop here (`lazy` legitimately, others to be judged).
+    AfterName { fallback: bool },
     /// After `name:` of a non-fallback option.
     Value,
     /// After `-` in a value.
@@ -115,11 +118,11 @@ pub fn layout(tokens: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
                             let fallback = *name == "fallback";
                             let t = if fallback { Tok::OptFallback } else { Tok::OptName(name) };
                             out.push((start, t, end));
-                            f.state = State::AfterName { lazy: false, fallback };
+                            f.state = State::AfterName { fallback };
                         }
                         Tok::Lazy => {
                             out.push(tokens[i].clone());
-                            f.state = State::AfterName { lazy: true, fallback: false };
+                            f.state = State::AfterName { fallback: false };
                         }
                         _ => {
                             // Not an option: the grammar reports it.
@@ -130,19 +133,16 @@ pub fn layout(tokens: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
                     emitted = true;
                     break;
                 }
-                State::AfterName { lazy, fallback } => {
+                State::AfterName { fallback } => {
                     if *tok == Tok::Colon {
                         out.push(tokens[i].clone());
                         f.state = if fallback { State::Fallback } else { State::Value };
                         emitted = true;
                         break;
                     }
-                    if lazy {
-                        f.state = State::Complete;
-                        continue;
-                    }
-                    frames.pop();
-                    break;
+                    // An option written without a value: the grammar reads it, the checks judge it.
+                    f.state = State::Complete;
+                    continue;
                 }
                 State::Value => {
                     f.state = match tok {

@@ -249,6 +249,11 @@ pub fn lex(src: &str) -> Lexed<'_> {
         let span = Span::new(open.start, open.start + 2);
         lexer.out.unterminated = true;
         lexer.error(span, "unterminated string interpolation: this `${` has no closing `}`".into());
+        // Keep the tokens in source order: the error belongs to the declaration holding the `${`.
+        if let Some(error) = lexer.out.tokens.pop() {
+            let at = lexer.out.tokens.partition_point(|t| t.0 <= error.0);
+            lexer.out.tokens.insert(at, error);
+        }
     }
     lexer.out
 }

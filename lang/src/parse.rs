@@ -186,7 +186,11 @@ fn syntax_error(src: &str, chunk: &[Spanned<'_>], next: Option<(usize, usize)>, 
                 Some(what) => format!("expected {what}, found {found}"),
                 None => format!("unexpected {found}"),
             };
-            return Diagnostic::new(Code::E020, Span::point(end), message);
+            let d = Diagnostic::new(Code::E020, Span::point(end), message);
+            return match next {
+                Some(_) => d.with_help(format!("the declaration ends here: {found} starts the next one")),
+                None => d,
+            };
         }
         ParseError::ExtraToken { token: (l, _, r) } => (vec!["end of declaration".to_string()], (l, r)),
         ParseError::InvalidToken { location } => (Vec::new(), (location, location)),
@@ -199,6 +203,10 @@ fn syntax_error(src: &str, chunk: &[Spanned<'_>], next: Option<(usize, usize)>, 
         (Some(Tok::With), _) => {
             return Diagnostic::new(Code::E020, span, "a `with` clause can only follow a function call's `)`");
         }
+        (Some(Tok::LBrace), Some(Tok::QName(name))) if at.is_some_and(|i| i >= 2 && chunk[i - 2].1 == Tok::Match) => {
+            return Diagnostic::new(Code::E020, span, "a `match` scrutinee must be a primary expression")
+                .with_help(format!("parenthesise it: match ({name}) {{ … }}"));
+        }
         (Some(Tok::Int(_)), Some(Tok::LBracket)) => {
             return Diagnostic::new(Code::E020, span, "expected a field name, found an index")
                 .with_help("there is no indexing: use list-get(list, index)");
@@ -206,11 +214,11 @@ fn syntax_error(src: &str, chunk: &[Spanned<'_>], next: Option<(usize, usize)>, 
         _ => {}
     }
     let found_text = found_text(src, found);
-    let message = match describe_expected(&expected) {
-        Some(what) => format!("expected {what}, found {found_text}"),
-        None => format!("unexpected {found_text}"),
-    };
-    Diagnostic::new(Code::E020, span, message)
+    match describe_expected(&expected) {
+        Some(what) => Diagnostic::new(Code::E020, span, format!("expected {what}, found {found_text}")),
+        None => Diagnostic::new(Code::E020, span, format!("expected a new declaration, found {found_text}"))
+            .with_help("declarations start with `type`, `in`, `out`, `use`, `@` or `name =`"),
+    }
 }
 
 /// The token at `span` for a "found …" message: its text in backquotes, or `end of file`.
@@ -281,6 +289,7 @@ fn describe_expected(expected: &[String]) -> Option<String> {
             "float" => "a number".to_string(),
             "string" | "string start" => "a string".to_string(),
             "string middle" | "string end" => "`}`".to_string(),
+            "raw string" if has("identifier") => continue,
             "raw string" => "a connector string".to_string(),
             "duration" => "a duration".to_string(),
             "rate" => "a rate".to_string(),
@@ -355,19 +364,26 @@ impl<'src> Ctx<'src> {
 
     /// `a.b.c` written as one token and not called: the variable `a` and field accesses.
     pub(crate) fn field_chain(&mut self, start: usize, path: &str) -> Expr {
-        let mut segments = path.split('.');
-        let first = segments.next().unwrap_or_default();
-        let mut end = start + first.len();
-        let var = Ident::new(first, start, end);
-        let mut expr = Expr::new(var.span, ExprKind::Var(var));
-        for segment in segments {
-            let field = Ident::new(segment, end + 1, end + 1 + segment.len());
+        let (first, rest) = path.split_once('.').unwrap_or((path, ""));
+        let var = Ident::new(first, start, start + first.len());
+        let expr = Expr::new(var.span, ExprKind::Var(var));
+        let dot = start + first.len();
+        self.fields(expr, start, dot, dot + 1, rest)
+    }
+
+    /// Field accesses `.a.b…` on `target` (which starts at `start`): the `.` at `dot`, then the
+    /// dotted `path` at `at`.
+    pub(crate) fn fields(&mut self, target: Expr, start: usize, dot: usize, at: usize, path: &str) -> Expr {
+        let mut expr = target;
+        let (mut dot, mut at) = (dot, at);
+        for segment in path.split('.') {
+            let field = Ident::new(segment, at, at + segment.len());
             if Tok::keyword(segment).is_some() {
                 self.error(field.span, format!("expected a field name, found the reserved word `{segment}`"));
             }
-            let access = Span::new(end, field.span.end);
-            end = field.span.end;
-            expr = self.expr(start, end, ExprKind::Field { target: Box::new(expr), field, access });
+            let access = Span::new(dot, field.span.end);
+            (dot, at) = (field.span.end, field.span.end + 1);
+            expr = self.expr(start, field.span.end, ExprKind::Field { target: Box::new(expr), field, access });
         }
         expr
     }
@@ -433,8 +449,8 @@ impl<'src> Ctx<'src> {
         raw
     }
 
-    pub(crate) fn with_clause(&mut self, span: Span, raw: Vec<RawOption<'_>>) -> WithClause {
-        WithClause::build(span, raw, self.src, &mut self.errors)
+    pub(crate) fn with_clause(&mut self, span: Span, raw: Vec<RawOption<'_>>) -> Box<WithClause> {
+        Box::new(WithClause::build(span, raw, self.src, &mut self.errors))
     }
 
     pub(crate) fn input(&mut self, span: Span, annotations: Vec<Annotation>, name: Ident, ty: TypeExpr) -> Decl {

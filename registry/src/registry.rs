@@ -118,7 +118,11 @@ impl Registry {
         if let Some(p) = prefixes.iter().find(|p| self.functions.contains_key(**p)) {
             return Err(RegistryError::NameIsNamespace((*p).to_string()));
         }
-        self.namespaces.extend(prefixes.iter().map(|p| p.to_string()));
+        for p in prefixes {
+            if !self.namespaces.contains(p) {
+                self.namespaces.insert(p.to_string());
+            }
+        }
         let simple = signature.simple_name().to_string();
         let names = self.by_simple_name.entry(simple).or_default();
         names.push(name.clone());

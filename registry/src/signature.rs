@@ -138,7 +138,11 @@ impl Parser<'_> {
     }
 
     fn ty(&mut self) -> Result<Type, SignatureError> {
-        let mut members = vec![self.atom()?];
+        let first = self.atom()?;
+        if !self.eat("|") {
+            return Ok(first);
+        }
+        let mut members = vec![first, self.atom()?];
         while self.eat("|") {
             members.push(self.atom()?);
         }

@@ -39,6 +39,11 @@ impl Env {
     fn set(&mut self, v: TypeVar, t: Type) {
         self.vars[Self::slot(v)] = Some(t);
     }
+
+    /// The instantiation without the variables bound to the error type.
+    fn without_errors(&self) -> Env {
+        Env { vars: self.vars.clone().map(|v| v.filter(|t| !t.has_error())), seq: self.seq }
+    }
 }
 
 /// Candidate types for variables, each with the span of the expression that gave it.
@@ -192,7 +197,7 @@ impl Checker<'_> {
                     this.infer(arg);
                 }
             }
-            this.options(call.with.as_ref(), Type::Error);
+            this.options(call.with.as_deref(), Type::Error);
             TExpr { ty: Type::Error, span, kind: TExprKind::Bool(false) }
         };
         if self.imports.through_broken_alias(&call.callee) {
@@ -242,7 +247,9 @@ impl Checker<'_> {
             let Some(t) = slot.take() else { continue };
             let target = subst(&param.ty, &env, false);
             *slot = Some(if let Type::Function(..) = param.ty {
-                self.mismatch(&target, &t.ty, t.span);
+                // Show the parameter with only the variables the call determined.
+                let shown = subst(&param.ty, &env.without_errors(), false);
+                self.mismatch(&shown, &t.ty, t.span);
                 t
             } else if is_subtype(&widen(&param.ty, &t.ty, &env), &target) {
                 Self::convert(t, &target)
@@ -261,7 +268,7 @@ impl Checker<'_> {
         // A call whose arguments have errors has the error type: no follow-on diagnostics.
         let ret =
             if typed.iter().flatten().any(|t| t.ty.has_error()) { Type::Error } else { subst(&sig.ret, &env, true) };
-        let (ty, fallback) = self.options(call.with.as_ref(), ret);
+        let (ty, fallback) = self.options(call.with.as_deref(), ret);
         let mut options = call.with.as_ref().map(|w| w.options.clone()).unwrap_or_default();
         options.fallback = None;
         let args = typed.into_iter().flatten().collect();

@@ -18,6 +18,7 @@ impl Checker<'_> {
         let known = !s.ty.has_error();
         let members: Vec<Type> = if known { s.ty.members().to_vec() } else { Vec::new() };
         let mut covered = vec![false; members.len()];
+        let reported = self.diagnostics.len();
         let mut typed_cases = Vec::with_capacity(cases.len());
         for case in cases {
             let pattern = &case.pattern;
@@ -72,7 +73,8 @@ impl Checker<'_> {
         }
         let missing: Vec<String> =
             members.iter().zip(&covered).filter(|(_, c)| !**c).map(|(m, _)| m.to_string()).collect();
-        if known && !missing.is_empty() {
+        let pattern_errors = self.diagnostics[reported..].iter().any(|d| d.code == Code::E010);
+        if known && !missing.is_empty() && !pattern_errors {
             let message =
                 format!("Non-exhaustive match on type {}. Missing patterns for: {}", s.ty, missing.join(", "));
             let d = Diagnostic::new(Code::E015, span, message)

@@ -68,6 +68,21 @@ fn err_fixtures_report_errors() {
 }
 
 #[test]
+fn deeply_nested_programs_check_on_a_small_stack() {
+    // Test threads have 2 MiB of stack: the checker must not depend on more.
+    let sum = format!("in x: Int\ny = x{}\nout y\n", " + x".repeat(999));
+    let checked = compile(&sum, &Registry::standard());
+    assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+    let lists = format!("y = {}1{}\nout y\n", "[".repeat(99), "]".repeat(99));
+    assert!(compile(&lists, &Registry::standard()).diagnostics.is_empty());
+    let too_deep = format!("y = {}1{}\nout y\n", "[".repeat(999), "]".repeat(999));
+    let codes: Vec<_> = compile(&too_deep, &Registry::standard()).diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [asterism_lang::Code::E015]);
+    let ifs = format!("in c: Boolean\ny = {}0\nout y\n", "if (c) 1 else ".repeat(999));
+    assert!(compile(&ifs, &Registry::standard()).diagnostics.is_empty());
+}
+
+#[test]
 fn a_mistake_gives_one_diagnostic_not_a_cascade() {
     let src = "in x: Int\ny = undefined + x\nz = y * 2\nw = {a: z}.a\nv = upper(w)\nout v\n";
     let checked = compile(src, &Registry::standard());

@@ -123,9 +123,21 @@ pub enum TypeExprKind {
     Merge(Vec<TypeExpr>),
 }
 
-/// How deeply expressions and types may nest. Later stages recurse over the tree, so the parser
-/// rejects deeper nesting (E020) instead of letting a stage exhaust its stack.
-pub const MAX_DEPTH: u32 = 256;
+/// How deeply expressions and types may nest (a flat chain `a + b + …` nests once per operator).
+/// Recursive stages grow their stack on demand (`grow_stack`); the limit keeps absurd inputs from
+/// taking unbounded memory and keeps dropping a tree shallow.
+pub const MAX_DEPTH: u32 = 1000;
+
+/// How deeply types may nest, written (`List<List<…>>`) or built by the checker (nested list
+/// literals, guards of guards). No real program comes near it; later stages may recurse over
+/// types freely within it.
+pub const MAX_TYPE_DEPTH: u32 = 100;
+
+/// Runs `f` with enough stack for one more level of a recursive walk over the tree: callers at
+/// every level of a recursion over expressions or types wrap their work in it.
+pub fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {

@@ -330,13 +330,16 @@ impl<'src> Ctx<'src> {
         Expr::new(e.span, ExprKind::Bool(false))
     }
 
-    /// A type expression node, with the same depth limit as `expr`.
+    /// A type expression node, unless it would nest deeper than `MAX_TYPE_DEPTH`.
     pub(crate) fn ty(&mut self, start: usize, end: usize, kind: TypeExprKind) -> TypeExpr {
         let t = TypeExpr::new(Span::new(start, end), kind);
-        if t.depth <= MAX_DEPTH {
+        if t.depth <= MAX_TYPE_DEPTH {
             return t;
         }
-        self.too_deep(t.span);
+        if !self.errors.iter().any(|e| e.message.starts_with("type nesting too deep")) {
+            let message = format!("type nesting too deep: types may nest at most {MAX_TYPE_DEPTH} levels");
+            self.error(t.span, message);
+        }
         TypeExpr::new(t.span, TypeExprKind::Record(Vec::new()))
     }
 

@@ -74,6 +74,10 @@ fn annotations_of(out: &mut String, annotations: &[Annotation]) {
 }
 
 fn type_expr(out: &mut String, t: &TypeExpr) {
+    grow_stack(|| type_expr_here(out, t))
+}
+
+fn type_expr_here(out: &mut String, t: &TypeExpr) {
     match &t.kind {
         TypeExprKind::Named(n) => out.push_str(&n.name),
         TypeExprKind::Applied { name, args } => {
@@ -112,6 +116,10 @@ fn list<T>(out: &mut String, items: &[T], sep: &str, f: fn(&mut String, &T)) {
 }
 
 pub fn expr(out: &mut String, e: &Expr) {
+    grow_stack(|| expr_here(out, e))
+}
+
+fn expr_here(out: &mut String, e: &Expr) {
     match &e.kind {
         ExprKind::Int(n) => {
             let _ = write!(out, "{n}");

@@ -69,8 +69,12 @@ fn annotations_in(annotations: &[Annotation], parent: Span) -> Result<(), String
 }
 
 fn type_expr(t: &TypeExpr, parent: Span) -> Result<(), String> {
+    grow_stack(|| type_expr_here(t, parent))
+}
+
+fn type_expr_here(t: &TypeExpr, parent: Span) -> Result<(), String> {
     inside(t.span, parent, "type")?;
-    if t.depth > MAX_DEPTH {
+    if t.depth > MAX_TYPE_DEPTH {
         return Err(format!("type at {:?} nests {} levels", t.span, t.depth));
     }
     match &t.kind {
@@ -88,6 +92,10 @@ fn type_expr(t: &TypeExpr, parent: Span) -> Result<(), String> {
 }
 
 fn expr(e: &Expr, parent: Span) -> Result<(), String> {
+    grow_stack(|| expr_here(e, parent))
+}
+
+fn expr_here(e: &Expr, parent: Span) -> Result<(), String> {
     inside(e.span, parent, "expression")?;
     if e.depth > MAX_DEPTH {
         return Err(format!("expression at {:?} nests {} levels", e.span, e.depth));

@@ -61,6 +61,15 @@ fn each_broken_declaration_reports_exactly_one_error_on_its_line() {
 }
 
 #[test]
+fn long_flat_chains_parse_and_print() {
+    let src = format!("x = 0{}\nout x", " + 1".repeat(999));
+    let parsed = parse(&src);
+    assert!(parsed.diagnostics.is_empty(), "{}", diagnostics(&src, &parsed));
+    validate::check_spans(&parsed.program, src.len()).unwrap();
+    assert!(sexpr::program(&parsed.program).starts_with("(= x (+ (+ (+"));
+}
+
+#[test]
 fn nesting_beyond_the_limit_is_an_error_not_a_crash() {
     // Parentheses add no tree level; brackets do.
     let parens = format!("x = {}1{}\nout x", "(".repeat(100_000), ")".repeat(100_000));
@@ -73,4 +82,6 @@ fn nesting_beyond_the_limit_is_an_error_not_a_crash() {
     assert_eq!(parse(&long).diagnostics.len(), 1);
     let types = format!("in x: {}Int{}\nout x", "List<".repeat(50_000), ">".repeat(50_000));
     assert_eq!(parse(&types).diagnostics.len(), 1);
+    let deep_type = format!("in x: {}Int{}\nout x", "List<".repeat(101), ">".repeat(101));
+    assert_eq!(parse(&deep_type).diagnostics.len(), 1);
 }

@@ -175,6 +175,18 @@ impl Type {
         }
     }
 
+    /// How deeply the type nests: 1 for a primitive.
+    pub fn depth(&self) -> u32 {
+        1 + match self {
+            Type::List(t) | Type::Seq(t) | Type::Optional(t) | Type::Coll(t) => t.depth(),
+            Type::Map(k, v) => k.depth().max(v.depth()),
+            Type::Record(r) => r.fields.iter().map(|(_, t)| t.depth()).max().unwrap_or(0),
+            Type::Union(m) => m.iter().map(Type::depth).max().unwrap_or(0),
+            Type::Function(p, r) => p.iter().map(Type::depth).max().unwrap_or(0).max(r.depth()),
+            _ => 0,
+        }
+    }
+
     /// Whether the type mentions a type variable or `C<…>`.
     pub fn is_generic(&self) -> bool {
         match self {

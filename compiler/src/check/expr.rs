@@ -7,7 +7,7 @@
 use super::Checker;
 use super::types::merge_error;
 use crate::typed::{TExpr, TExprKind, TPart};
-use asterism_lang::ast::{BinOp, Expr, ExprKind, Ident, InterpPart};
+use asterism_lang::ast::{BinOp, Expr, ExprKind, Ident, InterpPart, MAX_TYPE_DEPTH, grow_stack};
 use asterism_lang::suggest::did_you_mean;
 use asterism_lang::{Code, Diagnostic, Span};
 use asterism_registry::{Name, Record, Type, common_type, is_mergeable, is_subtype, lub, merge};
@@ -44,6 +44,21 @@ fn available(r: &Record) -> String {
 
 impl Checker<'_> {
     pub(crate) fn infer(&mut self, e: &Expr) -> TExpr {
+        let mut t = grow_stack(|| self.infer_here(e));
+        // Only these constructs build deeper types than their parts have.
+        let deepens =
+            matches!(e.kind, ExprKind::List(_) | ExprKind::Record(_) | ExprKind::Guard { .. } | ExprKind::Call(_));
+        if deepens && t.ty.depth() > MAX_TYPE_DEPTH {
+            if !t.ty.has_error() {
+                let message = format!("Type nesting too deep: types may nest at most {MAX_TYPE_DEPTH} levels");
+                self.error(Code::E015, e.span, message);
+            }
+            t.ty = Type::Error;
+        }
+        t
+    }
+
+    fn infer_here(&mut self, e: &Expr) -> TExpr {
         let span = e.span;
         let node = |ty: Type, kind: TExprKind| TExpr { ty, span, kind };
         match &e.kind {

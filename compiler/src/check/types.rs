@@ -6,7 +6,7 @@
 
 use super::Checker;
 use asterism_lang::Code;
-use asterism_lang::ast::{TypeExpr, TypeExprKind};
+use asterism_lang::ast::{TypeExpr, TypeExprKind, grow_stack};
 use asterism_lang::suggest::did_you_mean;
 use asterism_lang::{Diagnostic, Span};
 use asterism_registry::{Name, Record, Type, merge};
@@ -30,6 +30,10 @@ pub(crate) fn merge_error(span: Span, l: &Type, r: &Type) -> Diagnostic {
 
 impl Checker<'_> {
     pub(crate) fn resolve_type(&mut self, t: &TypeExpr) -> Type {
+        grow_stack(|| self.resolve_type_here(t))
+    }
+
+    fn resolve_type_here(&mut self, t: &TypeExpr) -> Type {
         match &t.kind {
             TypeExprKind::Named(name) => self.named_type(&name.name, name.span).unwrap_or(Type::Error),
             TypeExprKind::Applied { name, args } => {

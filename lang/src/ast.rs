@@ -32,10 +32,6 @@ pub struct Path {
 }
 
 impl Path {
-    pub fn segments(&self) -> impl Iterator<Item = &str> {
-        self.text.split('.')
-    }
-
     pub fn is_qualified(&self) -> bool {
         self.text.contains('.')
     }

@@ -49,30 +49,6 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
-        Code::E001,
-        Code::E002,
-        Code::E003,
-        Code::E004,
-        Code::E005,
-        Code::E006,
-        Code::E007,
-        Code::E010,
-        Code::E011,
-        Code::E012,
-        Code::E013,
-        Code::E014,
-        Code::E015,
-        Code::E016,
-        Code::E017,
-        Code::E020,
-        Code::E900,
-        Code::W001,
-        Code::W002,
-        Code::W003,
-        Code::W004,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Code::E001 => "E001",
@@ -99,42 +75,11 @@ impl Code {
         }
     }
 
-    /// The title column of SPEC §10.2.
-    pub fn title(self) -> &'static str {
-        match self {
-            Code::E001 => "Undefined variable",
-            Code::E002 => "Undefined function",
-            Code::E003 => "Undefined type",
-            Code::E004 => "Undefined namespace",
-            Code::E005 => "Ambiguous function",
-            Code::E006 => "Invalid projection",
-            Code::E007 => "Invalid field access",
-            Code::E010 => "Type mismatch",
-            Code::E011 => "Wrong number of arguments",
-            Code::E012 => "Incompatible merge",
-            Code::E013 => "Unsupported comparison",
-            Code::E014 => "Unsupported arithmetic",
-            Code::E015 => "Type error",
-            Code::E016 => "Invalid option value",
-            Code::E017 => "Fallback type mismatch",
-            Code::E020 => "Syntax error",
-            Code::E900 => "Internal compiler error",
-            Code::W001 => "Shadowed definition",
-            Code::W002 => "Option without effect",
-            Code::W003 => "High retry count",
-            Code::W004 => "Unused input",
-        }
-    }
-
     pub fn severity(self) -> Severity {
         match self {
             Code::W001 | Code::W002 | Code::W003 | Code::W004 => Severity::Warning,
             _ => Severity::Error,
         }
-    }
-
-    pub fn parse(text: &str) -> Option<Code> {
-        Code::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(text))
     }
 }
 

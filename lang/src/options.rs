@@ -311,9 +311,4 @@ impl CallOptions {
         }
         Ok(())
     }
-
-    /// Whether no option is set.
-    pub fn is_empty(&self) -> bool {
-        *self == CallOptions::default()
-    }
 }

@@ -21,19 +21,6 @@ impl Span {
     pub const fn point(at: usize) -> Span {
         Span { start: at, end: at }
     }
-
-    /// The smallest span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-
-    pub fn len(self) -> usize {
-        self.end - self.start
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.start == self.end
-    }
 }
 
 /// A line and a column, both 1-based; the column counts Unicode scalars.
@@ -80,18 +67,6 @@ impl LineIndex {
         let end = self.starts.get(line).map_or(src.len(), |&next| next - 1);
         let text = &src[start..end.max(start)];
         text.strip_suffix('\r').unwrap_or(text)
-    }
-
-    /// The byte offset where the 1-based `line` starts (after the BOM on line 1).
-    pub fn line_start(&self, line: usize) -> usize {
-        match line {
-            1 => self.bom,
-            n => self.starts.get(n - 1).copied().unwrap_or(usize::MAX),
-        }
-    }
-
-    pub fn line_count(&self) -> usize {
-        self.starts.len()
     }
 }
 

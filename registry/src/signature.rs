@@ -43,11 +43,6 @@ impl Signature {
     pub fn namespace(&self) -> Option<&str> {
         self.name.rsplit_once('.').map(|(ns, _)| ns)
     }
-
-    /// Whether a parameter has a function type (SPEC §4.17).
-    pub fn is_higher_order(&self) -> bool {
-        self.params.iter().any(|p| matches!(p.ty, Type::Function(..)))
-    }
 }
 
 impl fmt::Display for Signature {
@@ -224,7 +219,6 @@ mod tests {
         let s =
             Signature::parse("stdlib.collection.filter", "(items: C<T>, predicate: (T) => Boolean) -> C<T>").unwrap();
         assert_eq!(s.to_string(), "stdlib.collection.filter(items: C<T>, predicate: (T) => Boolean) -> C<T>");
-        assert!(s.is_higher_order());
         assert_eq!(s.simple_name(), "filter");
         assert_eq!(s.namespace(), Some("stdlib.collection"));
         let r = Signature::parse("f", "(m: Map<String, {b: Int, a: Int}>) -> Optional<Int | String>").unwrap();

@@ -167,14 +167,6 @@ impl Type {
         matches!(self, Type::Int | Type::Float)
     }
 
-    /// The element type of a `List` or `Seq`.
-    pub fn element(&self) -> Option<&Type> {
-        match self {
-            Type::List(e) | Type::Seq(e) | Type::Coll(e) => Some(e),
-            _ => None,
-        }
-    }
-
     /// How deeply the type nests: 1 for a primitive.
     pub fn depth(&self) -> u32 {
         1 + match self {
@@ -184,19 +176,6 @@ impl Type {
             Type::Union(m) => m.iter().map(Type::depth).max().unwrap_or(0),
             Type::Function(p, r) => p.iter().map(Type::depth).max().unwrap_or(0).max(r.depth()),
             _ => 0,
-        }
-    }
-
-    /// Whether the type mentions a type variable or `C<…>`.
-    pub fn is_generic(&self) -> bool {
-        match self {
-            Type::Var(_) | Type::Coll(_) => true,
-            Type::List(t) | Type::Seq(t) | Type::Optional(t) => t.is_generic(),
-            Type::Map(k, v) => k.is_generic() || v.is_generic(),
-            Type::Record(r) => r.fields.iter().any(|(_, t)| t.is_generic()),
-            Type::Union(m) => m.iter().any(Type::is_generic),
-            Type::Function(p, r) => p.iter().any(Type::is_generic) || r.is_generic(),
-            _ => false,
         }
     }
 

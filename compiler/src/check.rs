@@ -368,14 +368,14 @@ mod tests {
 
     #[test]
     fn a_panic_while_checking_becomes_e900_at_its_declaration() {
-                let src = "in x: Int\ny = 1\nout x\nout y\n";
+        let src = "in x: Int\ny = 1\nout x\nout y\n";
         let program = parse(src).program;
         let registry = Registry::standard();
         let mut checker = Checker::new(&registry, src);
         checker.declaration(&program.decls[0]);
         let payload = std::panic::catch_unwind(|| panic!("index out of bounds")).unwrap_err();
         checker.internal_error(&program.decls[1], &*payload);
-                checker.declaration(&program.decls[2]);
+        checker.declaration(&program.decls[2]);
         checker.declaration(&program.decls[3]);
         let checked = checker.finish();
         let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
@@ -383,6 +383,6 @@ mod tests {
         assert_eq!(checked.diagnostics[0].message, "Internal compiler error: index out of bounds");
         assert_eq!(checked.diagnostics[0].span, program.decls[1].span);
         // The declaration's name is bound to the error type: `out y` causes no E001.
-                assert_eq!(checked.program.outputs.len(), 2);
+        assert_eq!(checked.program.outputs.len(), 2);
     }
 }

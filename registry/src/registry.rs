@@ -4,16 +4,34 @@
 //! qualified name, by last segment, and the set of namespaces (every proper dot-prefix of a
 //! registered name). Guarantees: names are unique, well-formed, and never also a namespace.
 
+use crate::module::Module;
 use crate::signature::{Signature, SignatureError};
-use crate::stdlib::{PRELUDE, STDLIB};
+use crate::stdlib::{self, PRELUDE, STDLIB};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-/// A registered function.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A registered function: its signature, the module executing it (none for a signature
+/// registered only for checking), and a fingerprint of both that changes when either does.
+#[derive(Clone, Debug)]
 pub struct Function {
     pub signature: Signature,
+    pub module: Option<Module>,
+    pub fingerprint: Fingerprint,
 }
+
+/// A blake3 digest identifying a function's signature and implementation version.
+pub type Fingerprint = [u8; 32];
+
+fn fingerprint(signature: &Signature, version: &str) -> Fingerprint {
+    let mut h = blake3::Hasher::new();
+    h.update(signature.to_string().as_bytes());
+    h.update(b"\0");
+    h.update(version.as_bytes());
+    *h.finalize().as_bytes()
+}
+
+/// The implementation version of the standard library and prelude modules.
+pub const STDLIB_VERSION: &str = concat!("asterism-stdlib/", env!("CARGO_PKG_VERSION"));
 
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
@@ -87,23 +105,28 @@ impl Registry {
         Registry::default()
     }
 
-    /// The registry of the CLI: the standard library and the prelude (SPEC §11.1).
+        /// The registry of the CLI: the standard library and the prelude (SPEC §11.1).
     pub fn standard() -> Registry {
         let mut r = Registry::new();
         for (name, sig) in STDLIB.iter().chain(PRELUDE) {
-            // The tables are tested to be valid, so failure here is a bug in them.
-            r.register_text(name, sig).unwrap_or_else(|e| panic!("stdlib table entry {name}: {e}"));
+            // The tables are tested to be valid and complete, so failure here is a bug in them.
+            let signature = Signature::parse(name, sig).unwrap_or_else(|e| panic!("stdlib table entry {name}: {e}"));
+            let module = stdlib::module(name).unwrap_or_else(|| panic!("no implementation of {name}"));
+            r.register(signature, Some(module), STDLIB_VERSION).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         r
     }
 
-    /// Registers a function from its signature text, e.g. `(text: String) -> Int`.
+    /// Registers a signature without an implementation (enough for checking, not for running),
+    /// from its text, e.g. `(text: String) -> Int`.
     pub fn register_text(&mut self, name: &str, signature: &str) -> Result<(), RegistryError> {
         let signature = Signature::parse(name, signature).map_err(RegistryError::Signature)?;
-        self.register(signature)
+        self.register(signature, None, "")
     }
 
-    pub fn register(&mut self, signature: Signature) -> Result<(), RegistryError> {
+    /// Registers a function; `version` names its implementation and goes into its fingerprint, so
+    /// cached plans notice when it changes.
+    pub fn register(&mut self, signature: Signature, module: Option<Module>, version: &str) -> Result<(), RegistryError> {
         let name = signature.name.clone();
         if !valid_name(&name) {
             return Err(RegistryError::InvalidName(name));
@@ -127,8 +150,20 @@ impl Registry {
         let names = self.by_simple_name.entry(simple).or_default();
         names.push(name.clone());
         names.sort();
-        self.functions.insert(name, Function { signature });
+                let fingerprint = fingerprint(&signature, version);
+        self.functions.insert(name, Function { signature, module, fingerprint });
         Ok(())
+    }
+
+    /// A digest of every function's fingerprint: compiled plans are only valid for the registry
+    /// they were compiled against.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let mut h = blake3::Hasher::new();
+        for (name, f) in &self.functions {
+            h.update(name.as_bytes());
+            h.update(&f.fingerprint);
+        }
+        *h.finalize().as_bytes()
     }
 
     pub fn get(&self, qualified: &str) -> Option<&Function> {
@@ -173,7 +208,8 @@ mod tests {
         assert_eq!(r.len(), STDLIB.len() + PRELUDE.len());
         assert!(r.is_namespace("stdlib") && r.is_namespace("stdlib.math") && !r.is_namespace("stdlib.math.add"));
         assert_eq!(r.with_simple_name("and"), ["stdlib.bool.and"]);
-        assert!(r.get("Uppercase").is_some_and(|f| f.signature.namespace().is_none()));
+                assert!(r.get("Uppercase").is_some_and(|f| f.signature.namespace().is_none()));
+        assert!(r.functions().all(|f| f.module.is_some()));
     }
 
     #[test]
@@ -184,6 +220,8 @@ mod tests {
         assert!(matches!(r.register_text("in.x", "() -> Int"), Err(RegistryError::InvalidName(_))));
         assert!(matches!(r.register_text("a b", "() -> Int"), Err(RegistryError::InvalidName(_))));
         assert!(matches!(r.register_text("ok.f", "(x: Foo) -> Int"), Err(RegistryError::Signature(_))));
+                let before = r.fingerprint();
         assert!(r.register_text("ml.embed", "(text: String) -> List<Float>").is_ok());
+        assert_ne!(before, r.fingerprint());
     }
 }

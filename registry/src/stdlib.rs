@@ -116,3 +116,28 @@ pub const PRELUDE: &[(&str, &str)] = &[
     ("Range", "(start: Int, end: Int) -> List<Int>"),
     ("FormatNumber", "(number: Int) -> String"),
 ];
+
+mod collection;
+mod convert;
+mod list;
+mod math;
+mod ml;
+mod prelude;
+mod string;
+
+use crate::module::Module;
+
+/// The module implementing the stdlib or prelude function `name` (a name of `STDLIB` or `PRELUDE`).
+pub fn module(name: &str) -> Option<Module> {
+    let simple = name.rsplit('.').next().unwrap_or(name);
+    match name.rsplit_once('.').map(|(ns, _)| ns) {
+        Some("stdlib.math") => math::module(simple),
+        Some("stdlib.string") => string::module(simple),
+        Some("stdlib.list") => list::module(simple),
+        Some("stdlib.collection") => collection::module(simple),
+        Some("stdlib.compare" | "stdlib.bool" | "stdlib.convert" | "stdlib" | "stdlib.debug") => convert::module(name),
+        Some("stdlib.ml") => ml::module(simple),
+        None => prelude::module(name),
+        Some(_) => None,
+    }
+}

@@ -1,0 +1,113 @@
+//! Modules: the code that executes a registered function (SPEC §7.5).
+//!
+//! A module receives the argument values, already converted to the instantiated parameter types,
+//! and returns one value or an error detail (the runtime writes `<function>: <detail>`). The kind
+//! tells the runtime how to run it: inline (`Sync`, for cheap pure functions such as the stdlib),
+//! as a future (`Async`, for model and service calls), on the blocking pool (`Blocking`, for
+//! CPU-heavy work), or itself (`HigherOrder`, whose lambdas are DAG sub-graphs).
+
+use crate::Type;
+use crate::value::Value;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Why a module failed: the detail after `<function>: ` in the run's error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleError(pub String);
+
+impl ModuleError {
+    pub fn new(detail: impl Into<String>) -> ModuleError {
+        ModuleError(detail.into())
+    }
+}
+
+impl fmt::Display for ModuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for ModuleError {
+    fn from(detail: String) -> ModuleError {
+        ModuleError(detail)
+    }
+}
+
+impl From<&str> for ModuleError {
+    fn from(detail: &str) -> ModuleError {
+        ModuleError(detail.to_string())
+    }
+}
+
+pub type ModuleResult = Result<Value, ModuleError>;
+
+/// What a synchronous module may know about its call besides the values: the instantiated
+/// parameter and return types (needed by type-directed functions such as `to-string`).
+#[derive(Clone, Copy, Debug)]
+pub struct CallContext<'a> {
+    pub arg_types: &'a [Type],
+    pub ret: &'a Type,
+}
+
+pub type SyncFn = dyn Fn(&[Value], &CallContext<'_>) -> ModuleResult + Send + Sync;
+pub type AsyncFn = dyn Fn(Vec<Value>) -> BoxFuture<ModuleResult> + Send + Sync;
+pub type BlockingFn = dyn Fn(Vec<Value>) -> ModuleResult + Send + Sync;
+
+/// The higher-order functions of SPEC §9.5, evaluated by the runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HigherOrder {
+    Filter,
+    Map,
+    All,
+    Any,
+    Count,
+    Find,
+    Reduce,
+    SortBy,
+}
+
+#[derive(Clone)]
+pub enum Module {
+    Sync(Arc<SyncFn>),
+    Async(Arc<AsyncFn>),
+    Blocking(Arc<BlockingFn>),
+    HigherOrder(HigherOrder),
+}
+
+impl Module {
+    /// A synchronous module from a function of the argument values.
+    pub fn sync(f: impl Fn(&[Value]) -> ModuleResult + Send + Sync + 'static) -> Module {
+        Module::Sync(Arc::new(move |args, _| f(args)))
+    }
+
+    /// A synchronous module that also reads the call's static types.
+    pub fn sync_typed(f: impl Fn(&[Value], &CallContext<'_>) -> ModuleResult + Send + Sync + 'static) -> Module {
+        Module::Sync(Arc::new(f))
+    }
+
+    pub fn asynchronous<F>(f: impl Fn(Vec<Value>) -> F + Send + Sync + 'static) -> Module
+    where
+        F: Future<Output = ModuleResult> + Send + 'static,
+    {
+        Module::Async(Arc::new(move |args| Box::pin(f(args))))
+    }
+
+    pub fn blocking(f: impl Fn(Vec<Value>) -> ModuleResult + Send + Sync + 'static) -> Module {
+        Module::Blocking(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Module::Sync(_) => f.write_str("Module::Sync"),
+            Module::Async(_) => f.write_str("Module::Async"),
+            Module::Blocking(_) => f.write_str("Module::Blocking"),
+            Module::HigherOrder(h) => write!(f, "Module::HigherOrder({h:?})"),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The text form of values (SPEC §8.2), used by interpolation and `to-string`, and the Float text
+//! form (SPEC §8.3), also used in JSON output.
+
+use crate::Type;
+use crate::value::Value;
+use std::fmt::Write;
+
+/// The Float text form: Rust's `{:?}` rendering of an `f64` (`12.0`, `1e16`, `1.5e-7`); NaN and
+/// the infinities as `NaN`, `inf`, `-inf`.
+pub fn float(x: f64, out: &mut String) {
+    let _ = write!(out, "{x:?}");
+}
+
+/// Appends the text form of `value`, whose static type is `ty`.
+pub fn text(value: &Value, ty: &Type, out: &mut String) {
+    match (value, ty) {
+        (Value::Str(s), _) => out.push_str(s),
+        (Value::Int(n), _) => {
+            let _ = write!(out, "{n}");
+        }
+        (Value::Float(x), _) => float(*x, out),
+        (Value::Bool(b), _) => out.push_str(if *b { "true" } else { "false" }),
+        (Value::None, _) => {}
+        (Value::Tagged(tag, inner), Type::Union(members)) => {
+            text(inner, members.get(*tag as usize).unwrap_or(&Type::Nothing), out)
+        }
+        (v, Type::Optional(inner)) => text(&v.clone().unwrap_some(), inner, out),
+        (Value::Record(fields), Type::Record(record)) => {
+            out.push('{');
+            for (i, ((name, field_ty), v)) in record.fields().iter().zip(fields.iter()).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let _ = write!(out, "{name}: ");
+                text(v, field_ty, out);
+            }
+            out.push('}');
+        }
+        (Value::Map(entries), Type::Map(k, v)) => {
+            out.push('{');
+            for (i, (key, val)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                text(key, k, out);
+                out.push_str(": ");
+                text(val, v, out);
+            }
+            out.push('}');
+        }
+        (v, _) => match v.as_list() {
+            Some(list) => {
+                let elem = match ty {
+                    Type::List(e) | Type::Seq(e) => &**e,
+                    _ => &Type::Nothing,
+                };
+                out.push('[');
+                for (i, item) in list.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    text(&item, elem, out);
+                }
+                out.push(']');
+            }
+            None => out.push_str("?"),
+        },
+    }
+}
+
+/// The text form as a new string.
+pub fn to_text(value: &Value, ty: &Type) -> String {
+    let mut out = String::new();
+    text(value, ty, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Name;
+
+    #[test]
+    fn floats_use_the_shortest_round_trip_form() {
+        for (x, want) in [
+            (12.0, "12.0"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (0.0001, "0.0001"),
+            (123456789.125, "123456789.125"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e16"),
+            (1e-5, "1e-5"),
+            (1.5e-7, "1.5e-7"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (-0.0, "-0.0"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            let mut s = String::new();
+            float(x, &mut s);
+            assert_eq!(s, want);
+        }
+    }
+
+    #[test]
+    fn text_of_compound_values() {
+        let rec = Type::record([(Name::from("b"), Type::String), (Name::from("a"), Type::Int)]);
+        let v = Value::Record([Value::Int(1), Value::str("x")].into());
+        assert_eq!(to_text(&v, &rec), "{a: 1, b: x}");
+        assert_eq!(to_text(&Value::List([Value::str("a"), Value::str("b")].into()), &Type::list(Type::String)), "[a, b]");
+        assert_eq!(to_text(&Value::Floats([1.5, 2.0].into()), &Type::list(Type::Float)), "[1.5, 2.0]");
+        assert_eq!(to_text(&Value::None, &Type::optional(Type::Int)), "");
+        let u = Type::union([Type::Int, Type::String]);
+        assert_eq!(to_text(&Value::Tagged(0, Value::Int(3).into()), &u), "3");
+        assert_eq!(to_text(&Value::Record(Arc::from([])), &Type::record([])), "{}");
+    }
+    use std::sync::Arc;
+}

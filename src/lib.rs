@@ -1,28 +1,46 @@
 //! Asterism: compile and run constellation-lang pipelines.
 //!
 //! This is the embedded API; the `asterism` binary is one of its clients. An `Engine` holds the
-//! registry of callable functions (the standard library and prelude, plus whatever the host
-//! registers) and checks source text against it; problems come back as `Diagnostics`, which render
-//! exactly like the CLI's.
+//! registry of callable functions (the standard library and prelude, plus what the host
+//! registers), a compile cache and the prepared plans; `compile` gives a `Pipeline` or
+//! `Diagnostics` that render exactly like the CLI's.
 //!
 //! ```
-//! let engine = asterism::Engine::new();
-//! let report = engine.check("hello.cst", "in name: String\ngreeting = \"Hi ${name}\"\nout greeting\n");
-//! assert!(!report.has_errors());
+//! let mut engine = asterism::Engine::new();
+//! engine.register_fn("text.shout", &["text"], |text: String| format!("{}!", text.to_uppercase())).unwrap();
+//! let pipeline = engine.compile("hello.cst", "in name: String\ngreeting = shout(\"hi ${name}\")\nout greeting\n").unwrap();
+//! let inputs = pipeline.parse_inputs(br#"{"name": "Ada"}"#).unwrap();
+//! let outcome = pipeline.run_blocking(&inputs);
+//! assert_eq!(outcome.outputs_json(asterism::Layout::Compact), r#"{"greeting":"HI ADA!"}"#);
 //! ```
 
+mod diagnostics;
+pub mod host;
+mod pipeline;
 pub mod render;
 
-use asterism_lang::Diagnostic;
-use asterism_registry::{Registry, RegistryError};
-use render::Source;
-
 pub use asterism_lang::{Code, Severity};
+pub use asterism_registry::dag::DagSpec;
+pub use asterism_registry::{Module, ModuleError, Type, Value};
+pub use asterism_runtime::json::Layout;
+pub use asterism_runtime::{PrepareError, RunError, Status};
+pub use diagnostics::Diagnostics;
+pub use pipeline::{Inputs, Outcome, Pipeline, StreamEvent};
 
-/// The compiler and (with the engine) runtime, configured with a registry of functions.
+use asterism_compiler::{CompileCache, Compiled};
+use asterism_registry::{Registry, RegistryError, Signature};
+use asterism_runtime::ExecutionPlan;
+use dashmap::DashMap;
+use host::{AsyncHostFn, HostFn};
+use std::sync::Arc;
+
+/// The compiler and runtime, configured with a registry of functions.
 #[derive(Debug)]
 pub struct Engine {
     registry: Registry,
+    cache: CompileCache,
+    /// Prepared plans by DagSpec hash.
+    plans: DashMap<[u8; 32], Arc<ExecutionPlan>>,
 }
 
 impl Default for Engine {
@@ -31,72 +49,110 @@ impl Default for Engine {
     }
 }
 
+/// The version string host registrations use in their fingerprint unless they give one.
+const HOST_VERSION: &str = "host";
+
 impl Engine {
     /// An engine with the standard library and the prelude registered (SPEC §9).
     pub fn new() -> Engine {
-        Engine { registry: Registry::standard() }
+        Engine { registry: Registry::standard(), cache: CompileCache::default(), plans: DashMap::new() }
     }
 
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
 
-    /// Registers a host function from its signature, e.g. `("ml.embed", "(text: String) -> List<Float>")`.
+    /// Registers a signature without an implementation: enough to check programs calling it.
     pub fn register_signature(&mut self, name: &str, signature: &str) -> Result<(), RegistryError> {
         self.registry.register_text(name, signature)
     }
 
+    /// Registers a module for the function `name` with the signature `signature`, e.g.
+    /// `(text: String) -> List<Float>`. `version` names the implementation: change it when the
+    /// behaviour changes, so cached plans are not reused.
+    pub fn register_module(
+        &mut self,
+        name: &str,
+        signature: &str,
+        module: Module,
+        version: &str,
+    ) -> Result<(), RegistryError> {
+        let sig = Signature::parse(name, signature).map_err(RegistryError::Signature)?;
+        self.registry.register(sig, Some(module), version)
+    }
+
+    /// Registers a Rust function as a synchronous module; its signature comes from its types,
+    /// with `params` as the parameter names.
+    pub fn register_fn<Args>(
+        &mut self,
+        name: &str,
+        params: &[&str],
+        f: impl HostFn<Args>,
+    ) -> Result<(), RegistryError> {
+        let (sig, module) = f.into_module(name, params);
+        self.registry.register(sig, Some(module), HOST_VERSION)
+    }
+
+    /// Registers a Rust async function (a model or service call) as an asynchronous module.
+    pub fn register_async_fn<Args>(
+        &mut self,
+        name: &str,
+        params: &[&str],
+        f: impl AsyncHostFn<Args>,
+    ) -> Result<(), RegistryError> {
+        let (sig, module) = f.into_module(name, params);
+        self.registry.register(sig, Some(module), HOST_VERSION)
+    }
+
     /// Parses and type-checks `source`; `file` is the name diagnostics print.
     pub fn check(&self, file: &str, source: &str) -> Diagnostics {
-        let checked = asterism_compiler::compile(source, &self.registry);
-        Diagnostics { file: file.to_string(), source: source.to_string(), items: checked.diagnostics }
+        let checked = asterism_compiler::check_source(source, &self.registry);
+        Diagnostics::new(file, source, checked.diagnostics)
     }
 
     /// Like `check`, for raw bytes: invalid UTF-8 is reported as E020 (SPEC §2.1).
     pub fn check_bytes(&self, file: &str, bytes: &[u8]) -> Diagnostics {
         match std::str::from_utf8(bytes) {
             Ok(source) => self.check(file, source),
-            Err(_) => {
-                let d = asterism_lang::parse_bytes(bytes).err().into_iter().collect();
-                Diagnostics { file: file.to_string(), source: String::from_utf8_lossy(bytes).into_owned(), items: d }
-            }
+            Err(_) => Diagnostics::new(
+                file,
+                &String::from_utf8_lossy(bytes),
+                asterism_lang::parse_bytes(bytes).err().into_iter().collect(),
+            ),
         }
     }
-}
 
-/// The diagnostics of one source text, sorted by position.
-#[derive(Clone, Debug)]
-pub struct Diagnostics {
-    file: String,
-    source: String,
-    items: Vec<Diagnostic>,
-}
-
-impl Diagnostics {
-    pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
+    /// Compiles `source` (cached by source text and registry) and prepares it to run.
+    pub fn compile(&self, file: &str, source: &str) -> Result<Pipeline, Diagnostics> {
+        let compiled = self.cache.compile(source, &self.registry).map_err(|d| Diagnostics::new(file, source, d))?;
+        let warnings = Diagnostics::new(file, source, compiled.warnings.clone());
+        self.prepare(&compiled, warnings).map_err(|e| {
+            let d =
+                asterism_lang::Diagnostic::new(Code::E900, Default::default(), format!("Internal compiler error: {e}"));
+            Diagnostics::new(file, source, vec![d])
+        })
     }
 
-    pub fn items(&self) -> &[Diagnostic] {
-        &self.items
+    /// A pipeline from a DagSpec compiled earlier (e.g. read from disk) against this registry.
+    pub fn load(&self, spec: DagSpec, warnings: Diagnostics) -> Result<Pipeline, PrepareError> {
+        let hash = spec.hash();
+        self.prepare(&Compiled { spec, hash, warnings: Vec::new() }, warnings)
     }
 
-    /// The human rendering of SPEC §10.5, with ANSI styles when `color` is set.
-    pub fn render(&self, color: bool) -> String {
-        Source::new(&self.source).render(&self.items, &self.file, color)
+    fn prepare(&self, compiled: &Compiled, warnings: Diagnostics) -> Result<Pipeline, PrepareError> {
+        let plan = match self.plans.get(&compiled.hash) {
+            Some(plan) => plan.clone(),
+            None => {
+                let plan = Arc::new(ExecutionPlan::prepare(Arc::new(compiled.spec.clone()), &self.registry)?);
+                self.plans.insert(compiled.hash, plan.clone());
+                plan
+            }
+        };
+        Ok(Pipeline { plan, hash: compiled.hash, warnings })
     }
 
-    /// The JSON form of SPEC §11.2: one object per diagnostic.
-    pub fn to_json(&self) -> serde_json::Value {
-        let source = Source::new(&self.source);
-        serde_json::Value::Array(
-            self.items.iter().map(|d| serde_json::to_value(source.json(d)).unwrap_or_default()).collect(),
-        )
-    }
-}
-
-impl std::fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.render(false))
+    /// (hits, misses) of the compile cache.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.cache.stats()
     }
 }

@@ -3,7 +3,7 @@
 //! 1,000-statement stress program. Also the whole `check` as the embedded API runs it, including
 //! building the standard registry.
 
-use asterism_compiler::compile;
+use asterism_compiler::check_source as compile;
 use asterism_registry::Registry;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -7,7 +7,7 @@
 //! lie in the source.
 
 use asterism_compiler::typed::{BindingKind, TypedProgram};
-use asterism_compiler::{Checked, compile};
+use asterism_compiler::{Checked, check_source as compile};
 use asterism_lang::{LineIndex, parse, validate};
 use asterism_registry::Registry;
 use std::fmt::Write;

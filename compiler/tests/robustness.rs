@@ -1,7 +1,7 @@
 //! Property tests: parsing and checking never panic (a caught panic would show as E900), and
 //! every diagnostic points into the source.
 
-use asterism_compiler::compile;
+use asterism_compiler::check_source as compile;
 use asterism_lang::Code;
 use asterism_registry::Registry;
 use proptest::prelude::*;

@@ -4,6 +4,7 @@
 //! callable functions (`registry`), including the stdlib and prelude signature tables (`stdlib`).
 //! It depends on no other Asterism crate.
 
+pub mod dag;
 pub mod module;
 pub mod registry;
 pub mod signature;
@@ -12,8 +13,9 @@ pub mod text;
 pub mod types;
 pub mod value;
 
+pub use dag::DagSpec;
+pub use module::{CallContext, HigherOrder, Module, ModuleError, ModuleResult};
 pub use registry::{Fingerprint, Function, Registry, RegistryError, STDLIB_VERSION};
 pub use signature::{Param, Signature, SignatureError};
-pub use module::{CallContext, HigherOrder, Module, ModuleError, ModuleResult};
-pub use value::{ElemKind, ListBuilder, ListView, Value};
 pub use types::{Name, Record, Type, TypeVar, common_type, is_mergeable, is_subtype, lub, merge};
+pub use value::{ElemKind, ListBuilder, ListView, Value};

@@ -58,7 +58,7 @@ pub type AsyncFn = dyn Fn(Vec<Value>) -> BoxFuture<ModuleResult> + Send + Sync;
 pub type BlockingFn = dyn Fn(Vec<Value>) -> ModuleResult + Send + Sync;
 
 /// The higher-order functions of SPEC §9.5, evaluated by the runtime.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum HigherOrder {
     Filter,
     Map,

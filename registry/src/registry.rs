@@ -105,14 +105,13 @@ impl Registry {
         Registry::default()
     }
 
-        /// The registry of the CLI: the standard library and the prelude (SPEC §11.1).
+    /// The registry of the CLI: the standard library and the prelude (SPEC §11.1).
     pub fn standard() -> Registry {
         let mut r = Registry::new();
         for (name, sig) in STDLIB.iter().chain(PRELUDE) {
             // The tables are tested to be valid and complete, so failure here is a bug in them.
             let signature = Signature::parse(name, sig).unwrap_or_else(|e| panic!("stdlib table entry {name}: {e}"));
-            let module = stdlib::module(name).unwrap_or_else(|| panic!("no implementation of {name}"));
-            r.register(signature, Some(module), STDLIB_VERSION).unwrap_or_else(|e| panic!("{name}: {e}"));
+            r.register(signature, stdlib::module(name), STDLIB_VERSION).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         r
     }
@@ -126,7 +125,12 @@ impl Registry {
 
     /// Registers a function; `version` names its implementation and goes into its fingerprint, so
     /// cached plans notice when it changes.
-    pub fn register(&mut self, signature: Signature, module: Option<Module>, version: &str) -> Result<(), RegistryError> {
+    pub fn register(
+        &mut self,
+        signature: Signature,
+        module: Option<Module>,
+        version: &str,
+    ) -> Result<(), RegistryError> {
         let name = signature.name.clone();
         if !valid_name(&name) {
             return Err(RegistryError::InvalidName(name));
@@ -150,7 +154,7 @@ impl Registry {
         let names = self.by_simple_name.entry(simple).or_default();
         names.push(name.clone());
         names.sort();
-                let fingerprint = fingerprint(&signature, version);
+        let fingerprint = fingerprint(&signature, version);
         self.functions.insert(name, Function { signature, module, fingerprint });
         Ok(())
     }
@@ -208,7 +212,7 @@ mod tests {
         assert_eq!(r.len(), STDLIB.len() + PRELUDE.len());
         assert!(r.is_namespace("stdlib") && r.is_namespace("stdlib.math") && !r.is_namespace("stdlib.math.add"));
         assert_eq!(r.with_simple_name("and"), ["stdlib.bool.and"]);
-                assert!(r.get("Uppercase").is_some_and(|f| f.signature.namespace().is_none()));
+        assert!(r.get("Uppercase").is_some_and(|f| f.signature.namespace().is_none()));
         assert!(r.functions().all(|f| f.module.is_some()));
     }
 
@@ -220,7 +224,7 @@ mod tests {
         assert!(matches!(r.register_text("in.x", "() -> Int"), Err(RegistryError::InvalidName(_))));
         assert!(matches!(r.register_text("a b", "() -> Int"), Err(RegistryError::InvalidName(_))));
         assert!(matches!(r.register_text("ok.f", "(x: Foo) -> Int"), Err(RegistryError::Signature(_))));
-                let before = r.fingerprint();
+        let before = r.fingerprint();
         assert!(r.register_text("ml.embed", "(text: String) -> List<Float>").is_ok());
         assert_ne!(before, r.fingerprint());
     }

@@ -117,6 +117,7 @@ pub const PRELUDE: &[(&str, &str)] = &[
     ("FormatNumber", "(number: Int) -> String"),
 ];
 
+mod args;
 mod collection;
 mod convert;
 mod list;

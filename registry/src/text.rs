@@ -63,7 +63,7 @@ pub fn text(value: &Value, ty: &Type, out: &mut String) {
                 }
                 out.push(']');
             }
-            None => out.push_str("?"),
+            None => out.push('?'),
         },
     }
 }
@@ -107,7 +107,10 @@ mod tests {
         let rec = Type::record([(Name::from("b"), Type::String), (Name::from("a"), Type::Int)]);
         let v = Value::Record([Value::Int(1), Value::str("x")].into());
         assert_eq!(to_text(&v, &rec), "{a: 1, b: x}");
-        assert_eq!(to_text(&Value::List([Value::str("a"), Value::str("b")].into()), &Type::list(Type::String)), "[a, b]");
+        assert_eq!(
+            to_text(&Value::List([Value::str("a"), Value::str("b")].into()), &Type::list(Type::String)),
+            "[a, b]"
+        );
         assert_eq!(to_text(&Value::Floats([1.5, 2.0].into()), &Type::list(Type::Float)), "[1.5, 2.0]");
         assert_eq!(to_text(&Value::None, &Type::optional(Type::Int)), "");
         let u = Type::union([Type::Int, Type::String]);

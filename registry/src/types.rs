@@ -6,13 +6,14 @@
 //! Type variables (`T`, `U`, `N`, `O`, `C<X>`) occur only in signatures; `Error` only inside the
 //! checker, where it stands for "already reported" and is compatible with everything.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
 /// A field or parameter name.
 pub type Name = Arc<str>;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Type {
     String,
     Int,
@@ -37,7 +38,7 @@ pub enum Type {
     Error,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TypeVar {
     /// Any type.
     T,
@@ -50,7 +51,7 @@ pub enum TypeVar {
 }
 
 /// A record type: fields sorted by name, names unique.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Record {
     fields: Vec<(Name, Type)>,
 }

@@ -243,8 +243,7 @@ pub fn equal(a: &Value, b: &Value) -> bool {
         (Value::Tagged(t, x), Value::Tagged(u, y)) => t == u && equal(x, y),
         (Value::Record(x), Value::Record(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| equal(a, b)),
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| equal(k, k2) && equal(v, v2)))
+            x.len() == y.len() && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| equal(k, k2) && equal(v, v2)))
         }
         (a, b) => match (a.as_list(), b.as_list()) {
             (Some(ListView::Ints(x)), Some(ListView::Ints(y))) => x == y,

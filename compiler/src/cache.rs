@@ -1,0 +1,72 @@
+//! The in-process compile cache: source text + registry → compiled pipeline.
+//!
+//! Keyed by blake3 of the registry's fingerprint and the source, so a registry change (a new or
+//! re-versioned function) never serves a stale plan. Bounded: when full, an arbitrary entry is
+//! evicted. Safe to share between threads; concurrent compiles of the same source may both run,
+//! and either result is kept (they are identical).
+
+use crate::{Compiled, compile};
+use asterism_lang::Diagnostic;
+use asterism_registry::Registry;
+use dashmap::DashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug)]
+pub struct CompileCache {
+    entries: DashMap<[u8; 32], Arc<Compiled>>,
+    capacity: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Default for CompileCache {
+    fn default() -> CompileCache {
+        CompileCache::new(1024)
+    }
+}
+
+impl CompileCache {
+    pub fn new(capacity: usize) -> CompileCache {
+        CompileCache { entries: DashMap::new(), capacity: capacity.max(1), hits: 0.into(), misses: 0.into() }
+    }
+
+    /// The cache key of `src` compiled against `registry`.
+    pub fn key(src: &str, registry: &Registry) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(&registry.fingerprint());
+        h.update(src.as_bytes());
+        *h.finalize().as_bytes()
+    }
+
+    /// The compiled pipeline of `src`, compiling it on a miss. Errors are not cached.
+    pub fn compile(&self, src: &str, registry: &Registry) -> Result<Arc<Compiled>, Vec<Diagnostic>> {
+        let key = CompileCache::key(src, registry);
+        if let Some(hit) = self.entries.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit.clone());
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let compiled = compile(src, registry)?;
+        if self.entries.len() >= self.capacity
+            && let Some(victim) = self.entries.iter().next().map(|e| *e.key())
+        {
+            self.entries.remove(&victim);
+        }
+        self.entries.insert(key, compiled.clone());
+        Ok(compiled)
+    }
+
+    /// (hits, misses) so far.
+    pub fn stats(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}

@@ -1,0 +1,292 @@
+//! Synchronous execution: runs a graph whose nodes are all synchronous in one pass, in
+//! topological order, and evaluates single nodes for the asynchronous scheduler too.
+//!
+//! A node whose input failed fails without running (the failure is not recorded again: SPEC §7.3).
+//! A node that fails by itself records a root failure (message and line) and fails. Deferred parts
+//! run only when their owner decides so (§7.2): `if` runs one arm, `branch` its conditions in order
+//! and one arm, `and`/`or` their right side only when the left does not decide, a guard its value
+//! only when the condition holds, `??` its default only for None, `match` the chosen body.
+//! Buffers come from `Scratch`, so a warm run allocates only the values it produces.
+
+use crate::hof;
+use crate::ops;
+use crate::outcome::RunError;
+use crate::plan::{CallPlan, ExecutionPlan, GraphPlan, Kind, MatchPlan, NodePlan};
+use asterism_registry::module::{CallContext, Module};
+use asterism_registry::value::Value;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+
+/// The state of one node: not run yet, its value, or failed.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Slot {
+    #[default]
+    Empty,
+    Val(Value),
+    Fail,
+}
+
+impl Slot {
+    pub fn of(r: NodeResult) -> Slot {
+        match r {
+            Ok(v) => Slot::Val(v),
+            Err(Failed) => Slot::Fail,
+        }
+    }
+
+    pub fn result(&self) -> NodeResult {
+        match self {
+            Slot::Val(v) => Ok(v.clone()),
+            _ => Err(Failed),
+        }
+    }
+}
+
+/// A failure whose root cause is already recorded in the run's errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Failed;
+
+pub(crate) type NodeResult = Result<Value, Failed>;
+
+/// What all graphs of one run share.
+#[derive(Clone, Copy)]
+pub(crate) struct RunCx<'a> {
+    pub plan: &'a ExecutionPlan,
+    pub inputs: &'a [Value],
+    pub errors: &'a Mutex<Vec<RunError>>,
+}
+
+/// The environment of one graph invocation.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Frame<'a> {
+    pub params: &'a [Value],
+    pub captures: &'a [Slot],
+}
+
+/// Reusable buffers.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    slots: Vec<Vec<Slot>>,
+    values: Vec<Vec<Value>>,
+}
+
+impl Scratch {
+    pub fn take_slots(&mut self) -> Vec<Slot> {
+        self.slots.pop().unwrap_or_default()
+    }
+
+    pub fn give_slots(&mut self, mut v: Vec<Slot>) {
+        v.clear();
+        self.slots.push(v);
+    }
+
+    pub fn take_values(&mut self) -> Vec<Value> {
+        self.values.pop().unwrap_or_default()
+    }
+
+    pub fn give_values(&mut self, mut v: Vec<Value>) {
+        v.clear();
+        self.values.push(v);
+    }
+}
+
+fn bool_of(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+impl RunCx<'_> {
+    /// Records a root failure of `node` and fails.
+    pub fn fail(&self, node: &NodePlan, message: String) -> Failed {
+        let error = RunError { message, line: node.line, start: node.start };
+        self.errors.lock().unwrap_or_else(|e| e.into_inner()).push(error);
+        Failed
+    }
+
+    /// Runs graph `g` to its result.
+    pub fn graph(&self, g: u32, frame: Frame<'_>, scratch: &mut Scratch) -> NodeResult {
+        let plan = &self.plan.graphs[g as usize];
+        let mut slots = scratch.take_slots();
+        for i in 0..plan.nodes.len() {
+            let r = self.node(plan, i, &slots, frame, scratch);
+            slots.push(Slot::of(r));
+        }
+        let result = slots[plan.result as usize].result();
+        scratch.give_slots(slots);
+        result
+    }
+
+    /// The captures of graph `g`, read from the slots of the graph it is nested in.
+    pub fn captures(&self, g: u32, slots: &[Slot], scratch: &mut Scratch) -> Vec<Slot> {
+        let mut out = scratch.take_slots();
+        out.extend(self.plan.graphs[g as usize].captures.iter().map(|&p| slots[p as usize].clone()));
+        out
+    }
+
+    /// Runs the graph `g` nested in the graph whose slots are `slots`.
+    pub fn child(&self, g: u32, params: &[Value], slots: &[Slot], scratch: &mut Scratch) -> NodeResult {
+        let captures = self.captures(g, slots, scratch);
+        let r = self.graph(g, Frame { params, captures: &captures }, scratch);
+        scratch.give_slots(captures);
+        r
+    }
+
+    /// Evaluates node `i` of `plan`, whose earlier nodes are in `slots`.
+    pub fn node(
+        &self,
+        plan: &GraphPlan,
+        i: usize,
+        slots: &[Slot],
+        frame: Frame<'_>,
+        scratch: &mut Scratch,
+    ) -> NodeResult {
+        let node = &plan.nodes[i];
+        let mut inputs = [&Value::None; 2];
+        for (k, &x) in node.inputs.iter().enumerate() {
+            match &slots[x as usize] {
+                Slot::Val(v) if k < 2 => inputs[k] = v,
+                Slot::Val(_) => {}
+                Slot::Fail | Slot::Empty => return Err(Failed),
+            }
+        }
+        let [a, b] = inputs;
+        let op = |r: Result<Value, String>| r.map_err(|m| self.fail(node, m));
+        match &node.kind {
+            Kind::Input(k) => Ok(self.inputs[*k as usize].clone()),
+            Kind::Param(k) => Ok(frame.params[*k as usize].clone()),
+            Kind::Capture(k) => frame.captures[*k as usize].result(),
+            Kind::Const(v) => Ok(v.clone()),
+            Kind::Call(call) => {
+                let mut args = scratch.take_values();
+                args.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                let r = self.call(node, call, &args);
+                scratch.give_values(args);
+                r
+            }
+            Kind::HigherOrder(h) => {
+                let captures = self.captures(h.lambda, slots, scratch);
+                let mut args = scratch.take_values();
+                args.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                let r = hof::run_sync(self, node, h, &args, &captures, scratch);
+                scratch.give_values(args);
+                scratch.give_slots(captures);
+                r
+            }
+            Kind::Field { index, lifted, elem } => Ok(ops::field(a, *index, *lifted, *elem)),
+            Kind::Project { indices, lifted } => Ok(ops::project(a, indices, *lifted)),
+            Kind::List(elem) => Ok(ops::list(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])), *elem)),
+            Kind::Record(layout) => {
+                let mut values = scratch.take_values();
+                values.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                let r = ops::record(&values, layout);
+                scratch.give_values(values);
+                Ok(r)
+            }
+            Kind::Neg => op(ops::neg(a)),
+            Kind::Not => Ok(Value::Bool(!bool_of(a))),
+            Kind::Arith(o) => op(ops::arith(*o, a, b)),
+            Kind::Concat => Ok(ops::concat(a, b)),
+            Kind::Merge { shape, fields } => op(ops::merge(*shape, fields, a, b)),
+            Kind::Compare(o) => Ok(Value::Bool(ops::compare(*o, a, b))),
+            Kind::And(rhs) => match bool_of(a) {
+                false => Ok(Value::Bool(false)),
+                true => self.child(*rhs, &[], slots, scratch),
+            },
+            Kind::Or(rhs) => match bool_of(a) {
+                true => Ok(Value::Bool(true)),
+                false => self.child(*rhs, &[], slots, scratch),
+            },
+            Kind::If { then, otherwise } => {
+                self.child(if bool_of(a) { *then } else { *otherwise }, &[], slots, scratch)
+            }
+            Kind::Branch { conditions, arms, otherwise } => {
+                if bool_of(a) {
+                    return self.child(arms[0], &[], slots, scratch);
+                }
+                for (k, &c) in conditions.iter().enumerate() {
+                    if bool_of(&self.child(c, &[], slots, scratch)?) {
+                        return self.child(arms[k + 1], &[], slots, scratch);
+                    }
+                }
+                self.child(*otherwise, &[], slots, scratch)
+            }
+            Kind::Guard(value) => match bool_of(a) {
+                true => self.child(*value, &[], slots, scratch).map(Value::some),
+                false => Ok(Value::None),
+            },
+            Kind::Coalesce { default, unwrap } => match a {
+                Value::None => self.child(*default, &[], slots, scratch),
+                v if *unwrap => Ok(v.clone().unwrap_some()),
+                v => Ok(v.clone()),
+            },
+            Kind::Match(m) => {
+                let (body, params) = match_case(m, a);
+                self.child(body, &params, slots, scratch)
+            }
+            Kind::Interp(parts) => {
+                let mut values = scratch.take_values();
+                values.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                let r = ops::interpolate(parts, &values);
+                scratch.give_values(values);
+                Ok(r)
+            }
+            Kind::Convert(c) => Ok(c.apply(a.clone())),
+        }
+    }
+
+    /// Runs a synchronous module. A panic is a failure of the call, never of the process.
+    pub fn call(&self, node: &NodePlan, call: &CallPlan, args: &[Value]) -> NodeResult {
+        let target = &self.plan.functions[call.function as usize];
+        let Module::Sync(f) = &target.module else {
+            return Err(self.fail(node, format!("{}: cannot run an asynchronous module here", target.name)));
+        };
+        let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret };
+        match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
+            Ok(Ok(v)) => self.returned(node, call, v),
+            Ok(Err(e)) => Err(self.fail(node, format!("{}: {}", target.name, e.0))),
+            Err(payload) => {
+                Err(self.fail(node, format!("{}: module panicked: {}", target.name, panic_text(&*payload))))
+            }
+        }
+    }
+
+    /// Checks a module's result against the declared return type (SPEC §7.5).
+    pub fn returned(&self, node: &NodePlan, call: &CallPlan, v: Value) -> NodeResult {
+        match crate::convert::conform(v, &call.ret) {
+            Some(v) => Ok(v),
+            None => {
+                let name = &self.plan.functions[call.function as usize].name;
+                Err(self
+                    .fail(node, format!("{name}: returned a value that does not match its declared type {}", call.ret)))
+            }
+        }
+    }
+}
+
+/// The value in a slot the caller knows to be full.
+fn slot_value(s: &Slot) -> Value {
+    match s {
+        Slot::Val(v) => v.clone(),
+        _ => Value::None,
+    }
+}
+
+/// The case chosen for the scrutinee's member, and the values of its bindings.
+pub(crate) fn match_case(m: &MatchPlan, scrutinee: &Value) -> (u32, Vec<Value>) {
+    let (member, value) = match scrutinee {
+        Value::Tagged(t, inner) if m.tagged => (*t as usize, &**inner),
+        v => (0, v),
+    };
+    let (body, bindings) = &m.by_member[member.min(m.by_member.len() - 1)];
+    let fields = value.as_record().unwrap_or(&[]);
+    let params = bindings.iter().map(|(i, c)| c.apply(fields.get(*i as usize).cloned().unwrap_or_default())).collect();
+    (*body, params)
+}
+
+/// The message of a panic payload.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text payload".to_string())
+}

@@ -1,0 +1,124 @@
+//! Building a `Map` value from input entries.
+//!
+//! Takes: key/value pairs in document order. Gives: `Value::Map` with unique keys in insertion
+//! order; a repeated key keeps its first position and takes the last value (as JSON objects are
+//! commonly read). Guarantees: linear time (keys are hashed consistently with
+//! `value::equal`, so any key type works, not only strings).
+
+use asterism_registry::Value;
+use asterism_registry::value::equal;
+use std::collections::HashMap;
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::hash::{Hash, Hasher};
+
+#[derive(Debug, Default)]
+pub(crate) struct Entries {
+    items: Vec<(Value, Value)>,
+    index: HashMap<MapKey, usize>,
+}
+
+impl Entries {
+    pub(crate) fn with_capacity(n: usize) -> Entries {
+        Entries { items: Vec::with_capacity(n), index: HashMap::with_capacity(n) }
+    }
+
+    pub(crate) fn insert(&mut self, key: Value, value: Value) {
+        match self.index.entry(MapKey(key.clone())) {
+            Entry::Occupied(at) => self.items[*at.get()].1 = value,
+            Entry::Vacant(slot) => {
+                slot.insert(self.items.len());
+                self.items.push((key, value));
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Value {
+        Value::Map(self.items.into())
+    }
+}
+
+/// A map key compared with `value::equal`.
+#[derive(Debug)]
+struct MapKey(Value);
+
+impl PartialEq for MapKey {
+    fn eq(&self, other: &MapKey) -> bool {
+        equal(&self.0, &other.0)
+    }
+}
+
+impl Eq for MapKey {}
+
+impl Hash for MapKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_value(&self.0, state);
+    }
+}
+
+/// A hash under which `equal` values collide: numbers by their `f64` value (`0.0` and `-0.0`
+/// alike), lists whatever their packing, maps regardless of entry order.
+fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
+    match v {
+        Value::Int(n) => hash_number(*n as f64, state),
+        Value::Float(x) => hash_number(*x, state),
+        Value::Bool(b) => b.hash(state),
+        Value::Str(s) => s.hash(state),
+        Value::None => 0u8.hash(state),
+        Value::Some(inner) => hash_value(inner, state),
+        Value::Tagged(tag, inner) => {
+            tag.hash(state);
+            hash_value(inner, state);
+        }
+        Value::Record(fields) => fields.iter().for_each(|f| hash_value(f, state)),
+        Value::Map(entries) => {
+            let sum = entries.iter().fold(0u64, |acc, (k, v)| {
+                let mut h = DefaultHasher::new();
+                hash_value(k, &mut h);
+                hash_value(v, &mut h);
+                acc.wrapping_add(h.finish())
+            });
+            sum.hash(state);
+        }
+        Value::Ints(_) | Value::Floats(_) | Value::List(_) => {
+            if let Some(list) = v.as_list() {
+                list.len().hash(state);
+                list.iter().for_each(|item| hash_value(&item, state));
+            }
+        }
+    }
+}
+
+fn hash_number<H: Hasher>(x: f64, state: &mut H) {
+    let x = if x == 0.0 { 0.0 } else { x };
+    x.to_bits().hash(state);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_keep_their_place_and_take_the_last_value() {
+        let mut e = Entries::default();
+        e.insert(Value::str("a"), Value::Int(1));
+        e.insert(Value::str("b"), Value::Int(2));
+        e.insert(Value::str("a"), Value::Int(3));
+        let Value::Map(items) = e.finish() else { panic!("not a map") };
+        let shown: Vec<_> = items.iter().map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_i64().unwrap())).collect();
+        assert_eq!(shown, [("a".to_owned(), 3), ("b".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn equal_keys_hash_alike() {
+        let hash = |v: &Value| {
+            let mut h = DefaultHasher::new();
+            hash_value(v, &mut h);
+            h.finish()
+        };
+        assert_eq!(hash(&Value::Float(0.0)), hash(&Value::Float(-0.0)));
+        assert_eq!(hash(&Value::Ints([1, 2].into())), hash(&Value::List([Value::Int(1), Value::Int(2)].into())));
+        let m1 = Value::Map([(Value::str("a"), Value::Int(1)), (Value::str("b"), Value::Int(2))].into());
+        let m2 = Value::Map([(Value::str("b"), Value::Int(2)), (Value::str("a"), Value::Int(1))].into());
+        assert_eq!(hash(&m1), hash(&m2));
+    }
+}

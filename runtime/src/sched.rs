@@ -1,0 +1,279 @@
+//! Asynchronous execution: dataflow scheduling of graphs that hold module calls which wait.
+//!
+//! A node starts when everything it depends on is complete. Synchronous nodes are evaluated on
+//! the spot by `exec`; calls of asynchronous or blocking modules, and nodes whose graphs contain
+//! such calls, become futures polled concurrently. A failed node fails every node that takes it as
+//! an input at once, without waiting for their other inputs (SPEC §7.3); work that does not need
+//! it goes on. Higher-order calls evaluate filter/map/count/sort-by elements concurrently but keep
+//! the outcome of index order: only the lowest failing element's failure is reported.
+
+use crate::exec::{Failed, Frame, NodeResult, RunCx, Scratch, Slot, match_case, panic_text};
+use crate::hof::{self, Hof};
+use crate::outcome::RunError;
+use crate::plan::{CallPlan, ExecutionPlan, GraphPlan, Kind};
+use asterism_registry::module::{BoxFuture, HigherOrder, Module};
+use asterism_registry::value::Value;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::{FutureExt, future};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+
+/// What the futures of one run share.
+pub(crate) struct Shared {
+    pub plan: Arc<ExecutionPlan>,
+    pub inputs: Arc<[Value]>,
+    pub errors: Arc<Mutex<Vec<RunError>>>,
+}
+
+impl Shared {
+    fn cx(&self) -> RunCx<'_> {
+        RunCx { plan: &self.plan, inputs: &self.inputs, errors: &self.errors }
+    }
+
+    /// The same run with a separate error list.
+    fn isolated(&self) -> Arc<Shared> {
+        Arc::new(Shared { plan: self.plan.clone(), inputs: self.inputs.clone(), errors: Default::default() })
+    }
+}
+
+type Started = BoxFuture<(u32, NodeResult)>;
+
+/// Runs graph `g` of the plan with the given parameters and captures to its result.
+pub(crate) fn graph(shared: Arc<Shared>, g: u32, params: Vec<Value>, captures: Vec<Slot>) -> BoxFuture<NodeResult> {
+    Box::pin(async move {
+        let result = shared.plan.graphs[g as usize].result as usize;
+        let slots = schedule(&shared, g, &params, &captures, &mut |_, _| {}).await;
+        slots[result].result()
+    })
+}
+
+/// Runs every node of graph `g`; `done(node, slot)` sees each node as it completes.
+pub(crate) async fn schedule(
+    shared: &Arc<Shared>,
+    g: u32,
+    params: &[Value],
+    captures: &[Slot],
+    done: &mut (dyn FnMut(u32, &Slot) + Send),
+) -> Vec<Slot> {
+    let plan = &shared.plan.graphs[g as usize];
+    let n = plan.nodes.len();
+    let mut slots = vec![Slot::Empty; n];
+    let mut remaining: Vec<u32> = plan.deps.iter().map(|d| d.len() as u32).collect();
+    let mut ready: Vec<u32> = (0..n as u32).rev().filter(|&i| remaining[i as usize] == 0).collect();
+    let mut pending: FuturesUnordered<Started> = FuturesUnordered::new();
+    let mut scratch = Scratch::default();
+    let frame = Frame { params, captures };
+    loop {
+        while let Some(i) = ready.pop() {
+            if !matches!(slots[i as usize], Slot::Empty) {
+                continue; // failed early through an input
+            }
+            match start(shared, g, i, &slots, frame, &mut scratch) {
+                Ok(r) => complete(plan, i, r, &mut slots, &mut remaining, &mut ready, done),
+                Err(future) => pending.push(future),
+            }
+        }
+        match pending.next().await {
+            Some((i, r)) => complete(plan, i, r, &mut slots, &mut remaining, &mut ready, done),
+            None => break,
+        }
+    }
+    slots
+}
+
+/// Records node `i`'s result; a failure fails at once every node taking `i` as an input.
+fn complete(
+    plan: &GraphPlan,
+    i: u32,
+    r: NodeResult,
+    slots: &mut [Slot],
+    remaining: &mut [u32],
+    ready: &mut Vec<u32>,
+    done: &mut (dyn FnMut(u32, &Slot) + Send),
+) {
+    let mut work = vec![(i, r)];
+    while let Some((i, r)) = work.pop() {
+        if !matches!(slots[i as usize], Slot::Empty) {
+            continue;
+        }
+        let failed = r.is_err();
+        slots[i as usize] = Slot::of(r);
+        done(i, &slots[i as usize]);
+        for &c in plan.consumers[i as usize].iter() {
+            remaining[c as usize] -= 1;
+            if failed && plan.nodes[c as usize].inputs.contains(&i) {
+                work.push((c, Err(Failed)));
+            } else if remaining[c as usize] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+}
+
+/// Evaluates node `i` now if it is synchronous, else gives the future that will.
+fn start(
+    shared: &Arc<Shared>,
+    g: u32,
+    i: u32,
+    slots: &[Slot],
+    frame: Frame<'_>,
+    scratch: &mut Scratch,
+) -> Result<NodeResult, Started> {
+    let plan = &shared.plan.graphs[g as usize];
+    let node = &plan.nodes[i as usize];
+    if node.inputs.iter().any(|&x| matches!(slots[x as usize], Slot::Fail)) {
+        return Ok(Err(Failed));
+    }
+    let args =
+        || -> Vec<Value> { node.inputs.iter().map(|&x| slots[x as usize].result().unwrap_or_default()).collect() };
+    let graphs = &shared.plan.graphs;
+    match &node.kind {
+        Kind::Call(call) if !matches!(shared.plan.functions[call.function as usize].module, Module::Sync(_)) => {
+            Err(call_future(shared.clone(), g, i, args()))
+        }
+        Kind::HigherOrder(h) if !graphs[h.lambda as usize].sync => {
+            let captures = capture(graphs, h.lambda, slots);
+            Err(Box::pin(hof_future(shared.clone(), g, i, args(), captures).map(move |r| (i, r))))
+        }
+        kind if owner_graphs(kind).iter().any(|&c| !graphs[c as usize].sync) => {
+            let first = slots[node.inputs[0] as usize].result().unwrap_or_default();
+            let owned: Vec<Slot> = slots.to_vec();
+            Err(Box::pin(owner_future(shared.clone(), g, i, first, owned).map(move |r| (i, r))))
+        }
+        _ => Ok(shared.cx().node(plan, i as usize, slots, frame, scratch)),
+    }
+}
+
+fn capture(graphs: &[GraphPlan], g: u32, slots: &[Slot]) -> Vec<Slot> {
+    graphs[g as usize].captures.iter().map(|&p| slots[p as usize].clone()).collect()
+}
+
+/// The deferred graphs an owner node may run.
+fn owner_graphs(kind: &Kind) -> Vec<u32> {
+    match kind {
+        Kind::And(c) | Kind::Or(c) | Kind::Guard(c) => vec![*c],
+        Kind::Coalesce { default, .. } => vec![*default],
+        Kind::If { then, otherwise } => vec![*then, *otherwise],
+        Kind::Branch { conditions, arms, otherwise } => {
+            conditions.iter().chain(arms.iter()).copied().chain([*otherwise]).collect()
+        }
+        Kind::Match(m) => m.by_member.iter().map(|(b, _)| *b).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A call of an asynchronous or blocking module.
+fn call_future(shared: Arc<Shared>, g: u32, i: u32, args: Vec<Value>) -> Started {
+    Box::pin(async move {
+        let node = &shared.plan.graphs[g as usize].nodes[i as usize];
+        let Kind::Call(call) = &node.kind else { unreachable!("call_future is only started for calls") };
+        let target = &shared.plan.functions[call.function as usize];
+        let outcome = match &target.module {
+            Module::Async(f) => AssertUnwindSafe(f(args)).catch_unwind().await.map_err(|p| panic_text(&*p)),
+            Module::Blocking(f) => {
+                let f = f.clone();
+                tokio::task::spawn_blocking(move || f(args)).await.map_err(|e| match e.try_into_panic() {
+                    Ok(p) => panic_text(&*p),
+                    Err(e) => e.to_string(),
+                })
+            }
+            _ => unreachable!("synchronous calls are evaluated in place"),
+        };
+        (i, finish_call(&shared.cx(), node, call, &target.name, outcome))
+    })
+}
+
+fn finish_call(
+    cx: &RunCx<'_>,
+    node: &crate::plan::NodePlan,
+    call: &CallPlan,
+    name: &str,
+    outcome: Result<asterism_registry::ModuleResult, String>,
+) -> NodeResult {
+    match outcome {
+        Ok(Ok(v)) => cx.returned(node, call, v),
+        Ok(Err(e)) => Err(cx.fail(node, format!("{name}: {}", e.0))),
+        Err(panic) => Err(cx.fail(node, format!("{name}: module panicked: {panic}"))),
+    }
+}
+
+/// An owner (`if`, `branch`, `and`, `or`, guard, `??`, `match`) whose graphs wait.
+async fn owner_future(shared: Arc<Shared>, g: u32, i: u32, first: Value, slots: Vec<Slot>) -> NodeResult {
+    let graphs = &shared.plan.graphs;
+    let node = &graphs[g as usize].nodes[i as usize];
+    let run = |c: u32, params: Vec<Value>| graph(shared.clone(), c, params, capture(graphs, c, &slots));
+    let truthy = |v: &Value| matches!(v, Value::Bool(true));
+    match &node.kind {
+        Kind::And(c) if truthy(&first) => run(*c, Vec::new()).await,
+        Kind::Or(c) if !truthy(&first) => run(*c, Vec::new()).await,
+        Kind::And(_) | Kind::Or(_) => Ok(first),
+        Kind::If { then, otherwise } => run(if truthy(&first) { *then } else { *otherwise }, Vec::new()).await,
+        Kind::Branch { conditions, arms, otherwise } => {
+            if truthy(&first) {
+                return run(arms[0], Vec::new()).await;
+            }
+            for (k, &c) in conditions.iter().enumerate() {
+                if truthy(&run(c, Vec::new()).await?) {
+                    return run(arms[k + 1], Vec::new()).await;
+                }
+            }
+            run(*otherwise, Vec::new()).await
+        }
+        Kind::Guard(c) if truthy(&first) => run(*c, Vec::new()).await.map(Value::some),
+        Kind::Guard(_) => Ok(Value::None),
+        Kind::Coalesce { default, .. } if first.is_none() => run(*default, Vec::new()).await,
+        Kind::Coalesce { unwrap, .. } => Ok(if *unwrap { first.unwrap_some() } else { first }),
+        Kind::Match(m) => {
+            let (body, params) = match_case(m, &first);
+            run(body, params).await
+        }
+        _ => unreachable!("owner_future is only started for owners"),
+    }
+}
+
+/// A higher-order call whose lambda waits.
+async fn hof_future(shared: Arc<Shared>, g: u32, i: u32, args: Vec<Value>, captures: Vec<Slot>) -> NodeResult {
+    let node = &shared.plan.graphs[g as usize].nodes[i as usize];
+    let Kind::HigherOrder(h) = &node.kind else { unreachable!("hof_future is only started for higher-order calls") };
+    let Some(items) = args.first().and_then(Value::as_list) else {
+        return Err(shared.cx().fail(node, "the first argument of a higher-order function must be a list".into()));
+    };
+    let run = |params: Vec<Value>| graph(shared.clone(), h.lambda, params, captures.clone());
+    let truthy = |v: &Value| matches!(v, Value::Bool(true));
+    match h.kind {
+        HigherOrder::Reduce => {
+            let mut acc = args.get(1).cloned().unwrap_or_default();
+            for item in items.iter() {
+                acc = run(vec![acc, item]).await?;
+            }
+            Ok(acc)
+        }
+        HigherOrder::All | HigherOrder::Any | HigherOrder::Find => {
+            let stop_on = h.kind != HigherOrder::All;
+            for item in items.iter() {
+                if truthy(&run(vec![item.clone()]).await?) == stop_on {
+                    return Ok(if h.kind == HigherOrder::Find { Value::some(item) } else { Value::Bool(stop_on) });
+                }
+            }
+            Ok(if h.kind == HigherOrder::Find { Value::None } else { Value::Bool(!stop_on) })
+        }
+        _ => {
+            // Concurrently, each element with its own error list; keep only the first failure's.
+            let isolated: Vec<Arc<Shared>> = (0..items.len()).map(|_| shared.isolated()).collect();
+            let runs =
+                items.iter().zip(&isolated).map(|(item, s)| graph(s.clone(), h.lambda, vec![item], captures.clone()));
+            let results = future::join_all(runs).await;
+            if let Some(k) = hof::first_failure(&results) {
+                let errors = std::mem::take(&mut *isolated[k].errors.lock().unwrap_or_else(|e| e.into_inner()));
+                shared.errors.lock().unwrap_or_else(|e| e.into_inner()).extend(errors);
+                return Err(Failed);
+            }
+            Ok(Hof { h, items }.finish(results.into_iter().map(|r| r.unwrap_or_default()).collect()))
+        }
+    }
+}
+
+/// Runs the main graph of a synchronous-or-not plan.
+pub(crate) async fn main(shared: Arc<Shared>, done: &mut (dyn FnMut(u32, &Slot) + Send)) -> Vec<Slot> {
+    schedule(&shared, 0, &[], &[], done).await
+}

@@ -1,0 +1,132 @@
+//! Command-line parsing, exit codes and the helpers every command shares.
+//!
+//! Exit codes (SPEC §11.4): 0 completed / no error, 1 compile error, 2 runtime failure, 3 invalid
+//! or missing input, 10 usage error (then nothing is written on standard output).
+
+mod check;
+mod compile;
+mod inputs;
+mod plan_cache;
+mod run;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+/// Largest source file accepted: anything bigger is certainly not a hand-written pipeline.
+const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+pub const EXIT_COMPILE_ERROR: u8 = 1;
+pub const EXIT_FAILED: u8 = 2;
+pub const EXIT_INPUT_ERROR: u8 = 3;
+pub const EXIT_USAGE: u8 = 10;
+
+#[derive(Debug, Parser)]
+#[command(name = "asterism", version, about = "Compile and run constellation-lang pipelines")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile FILE and run it with the given inputs ('-' reads the source from standard input)
+    Run {
+        file: String,
+        /// An input: NAME=VALUE, VALUE parsed as JSON when valid, else taken as a string
+        #[arg(short = 'i', value_name = "NAME=VALUE")]
+        input: Vec<String>,
+        /// A JSON object of inputs ('-' reads standard input); -i values override its keys
+        #[arg(short = 'f', value_name = "INPUTS.json")]
+        file_inputs: Option<String>,
+        /// Print one JSON document: {"status": …, "outputs": {…}, …}
+        #[arg(long)]
+        json: bool,
+        /// Print each output as a JSON line as soon as it is ready, then the final document
+        #[arg(long)]
+        stream: bool,
+    },
+    /// Parse and type-check FILE ('-' reads standard input)
+    Check {
+        file: String,
+        /// Print {"ok": …, "diagnostics": […]} on standard output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile FILE and print a stage's product
+    Compile {
+        file: String,
+        /// What to print
+        #[arg(long, value_enum, default_value_t = Emit::Dag)]
+        emit: Emit,
+    },
+}
+
+/// The products `compile --emit` can print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    /// The program after lowering, before optimisation
+    Ir,
+    /// The planned DagSpec, as text
+    Dag,
+    /// The planned DagSpec, as JSON
+    Json,
+    /// The planned DagSpec as a Graphviz graph
+    Dot,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+                _ => EXIT_USAGE,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Check { file, json } => check::check(&file, json),
+        Command::Run { file, input, file_inputs, json, stream } => {
+            run::run(run::Args { file, inputs: input, file_inputs, json, stream })
+        }
+        Command::Compile { file, emit } => compile::compile(&file, emit),
+    }
+}
+
+/// Reads a file, or standard input for `-`, refusing absurd sizes.
+pub fn read(path: &str) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path == "-" {
+        std::io::stdin()
+            .lock()
+            .take(MAX_SOURCE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+    } else {
+        let f = std::fs::File::open(path).with_context(|| format!("cannot read '{path}'"))?;
+        f.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read '{path}'"))?;
+    }
+    anyhow::ensure!(bytes.len() as u64 <= MAX_SOURCE_BYTES, "'{path}' is larger than {} MiB", MAX_SOURCE_BYTES >> 20);
+    Ok(bytes)
+}
+
+pub fn usage_error(e: impl std::fmt::Display) -> ExitCode {
+    let _ = writeln!(anstream::stderr(), "error: {e:#}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Writes a line to standard output, ignoring a closed pipe.
+pub fn println(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
+/// Writes text to standard error (styles are stripped when it is not a terminal).
+pub fn eprint(text: &str) {
+    let _ = write!(anstream::stderr(), "{text}");
+}

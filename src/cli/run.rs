@@ -1,0 +1,127 @@
+//! `asterism run FILE [-i NAME=VALUE]... [-f INPUTS.json | -f -] [--json] [--stream]` (SPEC §11).
+//!
+//! Compiles FILE (or takes its plan from the on-disk cache), reads the inputs, runs, and reports:
+//! with `--json` one document on standard output; otherwise the outputs, pretty-printed, on
+//! standard output and warnings, failures and input errors on standard error; with `--stream` one
+//! JSON line per output as it is ready, then the final document.
+
+use super::{
+    EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, plan_cache, println, read, usage_error,
+};
+use asterism::{Diagnostics, Engine, Inputs, Layout, Outcome, Pipeline, Status, StreamEvent};
+use futures_util::StreamExt;
+use std::process::ExitCode;
+
+pub struct Args {
+    pub file: String,
+    pub inputs: Vec<String>,
+    pub file_inputs: Option<String>,
+    pub json: bool,
+    pub stream: bool,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let pairs = match inputs::pairs(&args.inputs) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    if args.file == "-" && args.file_inputs.as_deref() == Some("-") {
+        return usage_error("standard input can hold the pipeline or the inputs, not both");
+    }
+    let bytes = match read(&args.file) {
+        Ok(b) => b,
+        Err(e) => return usage_error(e),
+    };
+    let engine = Engine::new();
+    let pipeline = match pipeline(&engine, &args.file, &bytes) {
+        Ok(p) => p,
+        Err(diagnostics) => {
+            if args.json {
+                println(
+                    &serde_json::json!({"status": "compile_error", "diagnostics": diagnostics.to_json()}).to_string(),
+                );
+            } else {
+                eprint(&diagnostics.render(true));
+            }
+            return ExitCode::from(EXIT_COMPILE_ERROR);
+        }
+    };
+    if !pipeline.warnings().is_empty() {
+        eprint(&pipeline.warnings().render(true));
+    }
+    let document = inputs::document(args.file_inputs.as_deref(), &pairs);
+    let inputs = match document.and_then(|doc| pipeline.parse_inputs(&doc)) {
+        Ok(inputs) => inputs,
+        Err(errors) => return input_error(&errors, args.json),
+    };
+    let outcome = if args.stream { stream(&pipeline, inputs) } else { pipeline.run_blocking(&inputs) };
+    report(&args, &bytes, &outcome)
+}
+
+/// The pipeline of `bytes`: from the plan cache, or compiled (then cached when warning-free).
+fn pipeline(engine: &Engine, file: &str, bytes: &[u8]) -> Result<Pipeline, Diagnostics> {
+    let Ok(source) = std::str::from_utf8(bytes) else { return Err(engine.check_bytes(file, bytes)) };
+    let cached = plan_cache::path(source, engine.registry());
+    if let Some(spec) = cached.as_ref().and_then(plan_cache::load)
+        && let Ok(p) = engine.load(spec, engine.check(file, ""))
+    {
+        return Ok(p);
+    }
+    let p = engine.compile(file, source)?;
+    if let Some(path) = cached.filter(|_| p.warnings().is_empty()) {
+        plan_cache::store(&path, p.spec());
+    }
+    Ok(p)
+}
+
+fn input_error(errors: &[String], json: bool) -> ExitCode {
+    if json {
+        println(&serde_json::json!({"status": "input_error", "errors": errors}).to_string());
+    } else {
+        eprint(&errors.iter().map(|e| format!("error: {e}\n")).collect::<String>());
+    }
+    ExitCode::from(EXIT_INPUT_ERROR)
+}
+
+/// Runs with output events printed as JSON lines.
+fn stream(pipeline: &Pipeline, inputs: Inputs) -> Outcome {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("cannot start an async runtime: {e}"),
+    };
+    rt.block_on(async {
+        let mut events = pipeline.run_stream(inputs);
+        while let Some(event) = events.next().await {
+            match event {
+                StreamEvent::Output { name, value } => {
+                    let value = pipeline.output_json(&name, &value, Layout::Compact).unwrap_or_default();
+                    println(&format!("{{\"output\":{},\"value\":{value}}}", serde_json::Value::from(&*name)));
+                }
+                StreamEvent::Done(outcome) => return outcome,
+            }
+        }
+        unreachable!("a run always ends with Done")
+    })
+}
+
+fn report(args: &Args, source: &[u8], outcome: &Outcome) -> ExitCode {
+    if args.json || args.stream {
+        println(&outcome.to_json());
+    } else {
+        println(&outcome.outputs_json(Layout::Pretty));
+        let source = String::from_utf8_lossy(source);
+        let lines: Vec<&str> = source.lines().collect();
+        let mut text = String::new();
+        for e in outcome.errors() {
+            let width = e.line.to_string().len();
+            let pad = " ".repeat(width);
+            let line = lines.get(e.line as usize - 1).copied().unwrap_or_default();
+            text.push_str(&format!(
+                "error: {}\n{pad}--> {}:{}\n{pad} |\n{} | {line}\n\n",
+                e.message, args.file, e.line, e.line
+            ));
+        }
+        eprint(&text);
+    }
+    ExitCode::from(if outcome.status() == Status::Completed { 0 } else { EXIT_FAILED })
+}

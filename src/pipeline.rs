@@ -1,0 +1,166 @@
+//! `Pipeline`: a compiled, prepared pipeline, ready to run any number of times, concurrently.
+
+use crate::Diagnostics;
+use asterism_registry::dag::DagSpec;
+use asterism_registry::{Type, Value};
+use asterism_runtime::json::{self, Layout};
+use asterism_runtime::{Event, ExecutionPlan, RunError, RunOutcome, Status};
+use std::sync::Arc;
+
+/// A compiled pipeline. Cloning is cheap; runs share the prepared plan.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    pub(crate) plan: Arc<ExecutionPlan>,
+    pub(crate) hash: [u8; 32],
+    pub(crate) warnings: Diagnostics,
+}
+
+/// The values of a pipeline's inputs, in declaration order.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs(pub(crate) Vec<Value>);
+
+impl Inputs {
+    /// Inputs from values given in declaration order.
+    pub fn from_values(values: Vec<Value>) -> Inputs {
+        Inputs(values)
+    }
+}
+
+impl Pipeline {
+    /// The content hash of the compiled DagSpec.
+    pub fn hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    pub fn hash_hex(&self) -> String {
+        self.hash.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn spec(&self) -> &DagSpec {
+        self.plan.spec()
+    }
+
+    /// Warnings of the compilation (compile errors never give a pipeline).
+    pub fn warnings(&self) -> &Diagnostics {
+        &self.warnings
+    }
+
+    /// Declared inputs: name and type.
+    pub fn inputs(&self) -> impl Iterator<Item = (&str, &Type)> {
+        self.plan.inputs()
+    }
+
+    /// The JSON of a value of output `name` (SPEC §8.4).
+    pub fn output_json(&self, name: &str, value: &Value, layout: Layout) -> Option<String> {
+        let (_, ty) = self.plan.outputs().find(|(n, _)| *n == name)?;
+        let mut out = String::new();
+        json::write_value(value, ty, layout, &mut out);
+        Some(out)
+    }
+
+    /// Reads the inputs object (SPEC §8.5); on failure, every problem (SPEC §8.6).
+    pub fn parse_inputs(&self, json: &[u8]) -> Result<Inputs, Vec<String>> {
+        let declared: Vec<(&str, Type)> = self.plan.inputs().map(|(n, t)| (n, t.clone())).collect();
+        json::parse_inputs(json, &declared).map(Inputs)
+    }
+
+    /// Runs the pipeline to completion.
+    pub async fn run(&self, inputs: &Inputs) -> Outcome {
+        let outcome = self.plan.run(inputs.0.clone()).await;
+        Outcome { plan: self.plan.clone(), outcome }
+    }
+
+    /// Runs the pipeline on this thread, without an async runtime when every module is
+    /// synchronous (the standard library and prelude are), else on a single-threaded tokio runtime.
+    pub fn run_blocking(&self, inputs: &Inputs) -> Outcome {
+        let outcome = match self.plan.run_sync(&inputs.0) {
+            Some(outcome) => outcome,
+            None => {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                match rt {
+                    Ok(rt) => rt.block_on(self.plan.run(inputs.0.clone())),
+                    Err(e) => panic!("cannot start an async runtime: {e}"),
+                }
+            }
+        };
+        Outcome { plan: self.plan.clone(), outcome }
+    }
+
+    /// Runs the pipeline on the current tokio runtime, yielding each output as soon as it is ready
+    /// and then the outcome. Must be called within a tokio runtime.
+    pub fn run_stream(&self, inputs: Inputs) -> impl futures_util::Stream<Item = StreamEvent> + Send + Unpin + 'static {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let plan = self.plan.clone();
+        tokio::spawn(async move {
+            let names: Vec<Arc<str>> = plan.outputs().map(|(n, _)| n.into()).collect();
+            plan.run_with(inputs.0, &mut |event| {
+                let event = match event {
+                    Event::Output { index, value } => StreamEvent::Output { name: names[index].clone(), value },
+                    Event::Done(outcome) => StreamEvent::Done(Outcome { plan: plan.clone(), outcome }),
+                };
+                let _ = tx.send(event);
+            })
+            .await;
+        });
+        Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }))
+    }
+}
+
+/// An event of `Pipeline::run_stream`.
+#[derive(Clone, Debug)]
+pub enum StreamEvent {
+    Output { name: Arc<str>, value: Value },
+    Done(Outcome),
+}
+
+/// The result of a run: the outputs that produced a value and the root failures (SPEC §7.4).
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    plan: Arc<ExecutionPlan>,
+    outcome: RunOutcome,
+}
+
+impl Outcome {
+    pub fn status(&self) -> Status {
+        self.outcome.status()
+    }
+
+    pub fn errors(&self) -> &[RunError] {
+        &self.outcome.errors
+    }
+
+    /// (name, value, type) of each produced output, in output order.
+    pub fn outputs(&self) -> impl Iterator<Item = (&str, &Value, &Type)> {
+        let declared: Vec<(&str, &Type)> = self.plan.outputs().collect();
+        self.outcome.outputs.iter().map(move |(i, v)| (declared[*i].0, v, declared[*i].1))
+    }
+
+    /// The value of output `name`, if it was produced.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.outputs().find(|(n, _, _)| *n == name).map(|(_, v, _)| v)
+    }
+
+    /// The outputs object (SPEC §8.4).
+    pub fn outputs_json(&self, layout: Layout) -> String {
+        let mut out = String::new();
+        json::write_outputs(self.outputs(), layout, &mut out);
+        out
+    }
+
+    /// The `--json` document of SPEC §11.2 for a completed or failed run.
+    pub fn to_json(&self) -> String {
+        let status = match self.status() {
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+        };
+        let mut out = format!("{{\"status\":\"{status}\",\"outputs\":{}", self.outputs_json(Layout::Compact));
+        if self.status() == Status::Failed {
+            let errors: Vec<serde_json::Value> =
+                self.errors().iter().map(|e| serde_json::json!({"message": e.message, "line": e.line})).collect();
+            out.push_str(",\"errors\":");
+            out.push_str(&serde_json::Value::Array(errors).to_string());
+        }
+        out.push('}');
+        out
+    }
+}

@@ -60,7 +60,7 @@ pub fn plan(spec: DagSpec) -> DagSpec {
             next += 1;
         }
     }
-        let node_id: Vec<Vec<NodeId>> = live
+    let node_id: Vec<Vec<NodeId>> = live
         .iter()
         .map(|graph| {
             let mut next = 0;

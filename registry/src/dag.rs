@@ -342,4 +342,59 @@ impl DagSpec {
     pub fn hash(&self) -> [u8; 32] {
         *blake3::hash(&self.encode()).as_bytes()
     }
+
+    /// Checks the invariants listed at the top of this module; `Err` says what is wrong. A
+    /// DagSpec read from a file must pass before it is run.
+    pub fn validate(&self) -> Result<(), String> {
+        let graphs = self.graphs.len();
+        if graphs == 0 {
+            return Err("no main graph".into());
+        }
+        for (g, graph) in self.graphs.iter().enumerate() {
+            let n = graph.nodes.len();
+            if g > 0 && graph.result as usize >= n {
+                return Err(format!("graph {g}: result out of range"));
+            }
+            for (i, node) in graph.nodes.iter().enumerate() {
+                let bad = |what: &str| Err(format!("graph {g}, node {i}: {what}"));
+                if node.inputs.iter().any(|&x| x as usize >= i) {
+                    return bad("an input does not come before the node");
+                }
+                if node.ty as usize >= self.types.len() {
+                    return bad("type out of range");
+                }
+                let children = node.op.graphs();
+                if children.iter().any(|&c| c as usize >= graphs || c as usize <= g) {
+                    return bad("a nested graph must come after its parent");
+                }
+                if children.iter().any(|&c| self.graphs[c as usize].captures.iter().any(|&p| p as usize >= n)) {
+                    return bad("a nested graph captures a node out of range");
+                }
+                let ok = match &node.op {
+                    Op::Input(k) => g == 0 && (*k as usize) < self.inputs.len(),
+                    Op::Param(k) => *k < graph.params,
+                    Op::Capture(k) => (*k as usize) < graph.captures.len(),
+                    Op::Call(c) => (c.function as usize) < self.functions.len(),
+                    Op::HigherOrder { call, .. } => (call.function as usize) < self.functions.len(),
+                    Op::Convert { from } => (*from as usize) < self.types.len() && node.inputs.len() == 1,
+                    Op::Branch { conditions, arms, .. } => arms.len() == conditions.len() + 1,
+                    Op::Interp(parts) => parts.iter().all(|p| match p {
+                        InterpPart::Value(k) => (*k as usize) < node.inputs.len(),
+                        InterpPart::Text(_) => true,
+                    }),
+                    Op::Record { layout } => layout.iter().all(|&k| (k as usize) < node.inputs.len()),
+                    Op::Match(cases) => !cases.is_empty() && node.inputs.len() == 1,
+                    _ => true,
+                };
+                if !ok {
+                    return bad("operand out of range");
+                }
+            }
+        }
+        let main = self.graphs[0].nodes.len();
+        if self.outputs.iter().any(|o| o.node as usize >= main || o.ty as usize >= self.types.len()) {
+            return Err("output out of range".into());
+        }
+        Ok(())
+    }
 }

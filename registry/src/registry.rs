@@ -9,6 +9,7 @@ use crate::signature::{Signature, SignatureError};
 use crate::stdlib::{self, PRELUDE, STDLIB};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::OnceLock;
 
 /// A registered function: its signature, the module executing it (none for a signature
 /// registered only for checking), and a fingerprint of both that changes when either does.
@@ -39,6 +40,8 @@ pub struct Registry {
     namespaces: BTreeSet<String>,
     /// Last name segment → qualified names, sorted.
     by_simple_name: HashMap<String, Vec<String>>,
+    /// `fingerprint()`, computed on first use after the last registration.
+    fingerprint: OnceLock<Fingerprint>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,8 +108,14 @@ impl Registry {
         Registry::default()
     }
 
-    /// The registry of the CLI: the standard library and the prelude (SPEC §11.1).
+    /// The registry of the CLI: the standard library and the prelude (SPEC §11.1). Built once per
+    /// process; this is a copy.
     pub fn standard() -> Registry {
+        static STANDARD: OnceLock<Registry> = OnceLock::new();
+        STANDARD.get_or_init(Registry::build_standard).clone()
+    }
+
+    fn build_standard() -> Registry {
         let mut r = Registry::new();
         for (name, sig) in STDLIB.iter().chain(PRELUDE) {
             // The tables are tested to be valid and complete, so failure here is a bug in them.
@@ -156,18 +165,21 @@ impl Registry {
         names.sort();
         let fingerprint = fingerprint(&signature, version);
         self.functions.insert(name, Function { signature, module, fingerprint });
+        self.fingerprint = OnceLock::new();
         Ok(())
     }
 
     /// A digest of every function's fingerprint: compiled plans are only valid for the registry
     /// they were compiled against.
     pub fn fingerprint(&self) -> Fingerprint {
-        let mut h = blake3::Hasher::new();
-        for (name, f) in &self.functions {
-            h.update(name.as_bytes());
-            h.update(&f.fingerprint);
-        }
-        *h.finalize().as_bytes()
+        *self.fingerprint.get_or_init(|| {
+            let mut h = blake3::Hasher::new();
+            for (name, f) in &self.functions {
+                h.update(name.as_bytes());
+                h.update(&f.fingerprint);
+            }
+            *h.finalize().as_bytes()
+        })
     }
 
     pub fn get(&self, qualified: &str) -> Option<&Function> {

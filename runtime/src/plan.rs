@@ -169,13 +169,9 @@ impl fmt::Display for PrepareError {
 
 impl std::error::Error for PrepareError {}
 
-fn malformed(detail: impl Into<String>) -> PrepareError {
-    PrepareError::Malformed(detail.into())
-}
-
 impl ExecutionPlan {
     pub fn prepare(spec: Arc<DagSpec>, registry: &Registry) -> Result<ExecutionPlan, PrepareError> {
-        validate(&spec)?;
+        spec.validate().map_err(PrepareError::Malformed)?;
         let functions = spec
             .functions
             .iter()
@@ -193,7 +189,7 @@ impl ExecutionPlan {
         // Children have larger ids than their parents: prepare them first to know their `sync`.
         let mut prepared: Vec<Option<GraphPlan>> = (0..spec.graphs.len()).map(|_| None).collect();
         for g in (0..spec.graphs.len()).rev() {
-            let plan = prepare_graph(&spec, g, &functions, &prepared);
+            let plan = prepare_graph(&spec, g, &functions, &prepared)?;
             prepared[g] = Some(plan);
         }
         graphs.extend(prepared.into_iter().flatten());
@@ -226,54 +222,6 @@ impl ExecutionPlan {
     }
 }
 
-/// Checks the structural invariants of a DagSpec (see `asterism_registry::dag`).
-fn validate(spec: &DagSpec) -> Result<(), PrepareError> {
-    let graphs = spec.graphs.len();
-    if graphs == 0 {
-        return Err(malformed("no main graph"));
-    }
-    for (g, graph) in spec.graphs.iter().enumerate() {
-        let n = graph.nodes.len() as u32;
-        if g > 0 && graph.result >= n {
-            return Err(malformed(format!("graph {g}: result out of range")));
-        }
-        for (i, node) in graph.nodes.iter().enumerate() {
-            let bad = |what: &str| malformed(format!("graph {g}, node {i}: {what}"));
-            if node.inputs.iter().any(|&x| x as usize >= i) {
-                return Err(bad("an input does not come before the node"));
-            }
-            if node.ty as usize >= spec.types.len() {
-                return Err(bad("type out of range"));
-            }
-            if node.op.graphs().iter().any(|&c| c as usize >= graphs || c as usize <= g) {
-                return Err(bad("graph reference out of order"));
-            }
-            let ok = match &node.op {
-                Op::Input(k) => g == 0 && (*k as usize) < spec.inputs.len(),
-                Op::Param(k) => *k < graph.params,
-                Op::Capture(k) => (*k as usize) < graph.captures.len(),
-                Op::Call(c) => (c.function as usize) < spec.functions.len() && node.inputs.len() < 256,
-                Op::HigherOrder { call, .. } => (call.function as usize) < spec.functions.len(),
-                Op::Convert { from } => (*from as usize) < spec.types.len() && node.inputs.len() == 1,
-                _ => true,
-            };
-            if !ok {
-                return Err(bad("operand out of range"));
-            }
-        }
-        for c in graph.nodes.iter().flat_map(|n| n.op.graphs()) {
-            let child = &spec.graphs[c as usize];
-            if child.captures.iter().any(|&p| p >= n) {
-                return Err(malformed(format!("graph {c}: capture out of range")));
-            }
-        }
-    }
-    if spec.outputs.iter().any(|o| o.node as usize >= spec.graphs[0].nodes.len() || o.ty as usize >= spec.types.len()) {
-        return Err(malformed("output out of range"));
-    }
-    Ok(())
-}
-
 fn list_elem(t: &Type) -> ElemKind {
     match t {
         Type::List(e) | Type::Seq(e) => ElemKind::of(e),
@@ -281,7 +229,12 @@ fn list_elem(t: &Type) -> ElemKind {
     }
 }
 
-fn prepare_graph(spec: &DagSpec, g: usize, functions: &[Target], children: &[Option<GraphPlan>]) -> GraphPlan {
+fn prepare_graph(
+    spec: &DagSpec,
+    g: usize,
+    functions: &[Target],
+    children: &[Option<GraphPlan>],
+) -> Result<GraphPlan, PrepareError> {
     let graph = &spec.graphs[g];
     let ty = |id: u32| &spec.types[id as usize];
     let child_sync = |c: &u32| children[*c as usize].as_ref().is_some_and(|p| p.sync);
@@ -327,7 +280,13 @@ fn prepare_graph(spec: &DagSpec, g: usize, functions: &[Target], children: &[Opt
             }
             dag::Op::Guard(c) => Kind::Guard(*c),
             dag::Op::Coalesce(c) => Kind::Coalesce { default: *c, unwrap: ty(node.ty) != input_ty(0) },
-            dag::Op::Match(cases) => Kind::Match(Box::new(match_plan(cases, input_ty(0), &spec.graphs, spec))),
+            dag::Op::Match(cases) => {
+                let m = match_plan(cases, input_ty(0), &spec.graphs, spec);
+                if m.by_member.iter().any(|(body, _)| *body == u32::MAX) {
+                    return Err(PrepareError::Malformed("a match does not cover every member".into()));
+                }
+                Kind::Match(Box::new(m))
+            }
             dag::Op::Interp(parts) => Kind::Interp(
                 parts
                     .iter()
@@ -357,19 +316,19 @@ fn prepare_graph(spec: &DagSpec, g: usize, functions: &[Target], children: &[Opt
             consumers[x as usize].push(i as u32);
         }
     }
-    GraphPlan {
+    Ok(GraphPlan {
         nodes,
         captures: graph.captures.clone(),
         result: graph.result,
         sync,
         deps: deps.into_iter().map(Vec::into_boxed_slice).collect(),
         consumers: consumers.into_iter().map(Vec::into_boxed_slice).collect(),
-    }
+    })
 }
 
 fn match_plan(cases: &[dag::MatchCase], scrutinee: &Type, graphs: &[dag::Graph], spec: &DagSpec) -> MatchPlan {
     let members = scrutinee.members();
-        let mut by_member: Vec<(u32, Bindings)> = vec![(u32::MAX, Box::new([])); members.len()];
+    let mut by_member: Vec<(u32, Bindings)> = vec![(u32::MAX, Box::new([])); members.len()];
     for case in cases {
         let params = &graphs[case.body as usize];
         let param_types: Vec<&Type> = params

@@ -18,13 +18,52 @@ pub(super) fn module(name: &str) -> Option<Module> {
             let (s, target, replacement) = (args::string(args, 0)?, args::string(args, 1)?, args::string(args, 2)?);
             Ok(Value::str(s.replace(target, replacement)))
         }),
-        "upper" => unary(|s| Value::str(s.to_uppercase())),
-        "lower" => unary(|s| Value::str(s.to_lowercase())),
+        "upper" => unary(upper),
+        "lower" => unary(lower),
         "starts-with" => binary(|s, affix| Value::Bool(s.starts_with(affix))),
         "ends-with" => binary(|s, affix| Value::Bool(s.ends_with(affix))),
         "substring" => Module::sync(substring),
         "index-of" => binary(|s, sub| Value::Int(s.find(sub).map_or(-1, |at| scalar_count(&s[..at])))),
         _ => return None,
+    })
+}
+
+thread_local! {
+    /// Where case mappings are built, so the result costs one allocation (its own).
+    static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The string `build` writes, built in the thread's buffer.
+fn buffered(build: impl FnOnce(&mut String)) -> Value {
+    BUFFER.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        build(&mut b);
+        Value::str(b.as_str())
+    })
+}
+
+/// Full Unicode upper-casing: a per-scalar mapping, so it can be written scalar by scalar.
+fn upper(s: &str) -> Value {
+    buffered(|b| {
+        if s.is_ascii() {
+            b.push_str(s);
+            b.make_ascii_uppercase();
+        } else {
+            s.chars().flat_map(char::to_uppercase).for_each(|c| b.push(c));
+        }
+    })
+}
+
+/// Full Unicode lower-casing; beyond ASCII it needs context (the final sigma), so the standard
+/// library does it.
+fn lower(s: &str) -> Value {
+    if !s.is_ascii() {
+        return Value::str(s.to_lowercase());
+    }
+    buffered(|b| {
+        b.push_str(s);
+        b.make_ascii_lowercase();
     })
 }
 

@@ -8,28 +8,40 @@
 use asterism_registry::Value;
 use asterism_registry::value::equal;
 use std::collections::HashMap;
-use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Default)]
 pub(crate) struct Entries {
     items: Vec<(Value, Value)>,
+    /// Positions by key of the first `index.len()` items, kept up to date once the map outgrows
+    /// a linear search.
     index: HashMap<MapKey, usize>,
 }
 
+/// Up to this many entries, keys are found by comparing them one by one.
+const LINEAR: usize = 8;
+
 impl Entries {
     pub(crate) fn with_capacity(n: usize) -> Entries {
-        Entries { items: Vec::with_capacity(n), index: HashMap::with_capacity(n) }
+        Entries { items: Vec::with_capacity(n), index: HashMap::new() }
     }
 
     pub(crate) fn insert(&mut self, key: Value, value: Value) {
-        match self.index.entry(MapKey(key.clone())) {
-            Entry::Occupied(at) => self.items[*at.get()].1 = value,
-            Entry::Vacant(slot) => {
-                slot.insert(self.items.len());
-                self.items.push((key, value));
-            }
+        match self.position(&key) {
+            Some(at) => self.items[at].1 = value,
+            None => self.items.push((key, value)),
         }
+    }
+
+    fn position(&mut self, key: &Value) -> Option<usize> {
+        if self.items.len() <= LINEAR {
+            return self.items.iter().position(|(k, _)| equal(k, key));
+        }
+        for (i, (k, _)) in self.items.iter().enumerate().skip(self.index.len()) {
+            self.index.insert(MapKey(k.clone()), i);
+        }
+        self.index.get(&MapKey(key.clone())).copied()
     }
 
     pub(crate) fn finish(self) -> Value {
@@ -106,6 +118,24 @@ mod tests {
         let Value::Map(items) = e.finish() else { panic!("not a map") };
         let shown: Vec<_> = items.iter().map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_i64().unwrap())).collect();
         assert_eq!(shown, [("a".to_owned(), 3), ("b".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn large_maps_find_repeated_keys_through_the_index() {
+        let mut e = Entries::default();
+        for round in 0..2 {
+            for i in 0..100 {
+                e.insert(Value::Int(i), Value::Int(i * 10 + round));
+            }
+        }
+        let Value::Map(items) = e.finish() else { panic!("not a map") };
+        assert_eq!(items.len(), 100);
+        assert!(
+            items
+                .iter()
+                .enumerate()
+                .all(|(i, (k, v))| k.as_i64() == Some(i as i64) && v.as_i64() == Some(i as i64 * 10 + 1))
+        );
     }
 
     #[test]

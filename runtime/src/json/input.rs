@@ -4,24 +4,30 @@
 //! Gives: one `Value` per declared input, in that order; or every error message, ordered by input
 //! declaration and then by position in the document, each prefixed `input 'name': ` (a missing
 //! input, an unreadable document and a non-object document have their own messages).
-//! Guarantees: keys naming no input are ignored; a missing `Optional` input is `None`; a key given
-//! twice counts once, the last time. With the `simd-json` feature the document is read by
-//! simd-json; whatever it refuses is read again by serde_json, the reference, which then decides
-//! (so both builds accept the same documents and explain errors the same way).
+//! Guarantees: keys naming no input are ignored; a missing `Optional` input is `None`; of a key
+//! given twice (here or in any object) the last value counts, and the problems of every one are
+//! reported. With the `simd-json` feature the document is read by simd-json; whatever it refuses
+//! is read again by serde_json, the reference, which then decides (so both builds accept the same
+//! documents and explain errors the same way).
 
 use super::report::{self, Ctx, Path};
 use super::typed::Typed;
 use super::visit::{Any, Handler, Key, Scalar, Skip, drain_seq};
 use asterism_registry::{Type, Value};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess};
+use std::borrow::Borrow;
 
 /// How deeply arrays and objects may nest in an inputs document (the inputs object is level 1);
 /// deeper documents are unreadable. This is serde_json's limit, which simd-json is set to match.
 pub const MAX_DEPTH: usize = 127;
 
-/// Parses the inputs document against the declared inputs.
-pub fn parse_inputs<N: AsRef<str>>(doc: impl AsRef<[u8]>, inputs: &[(N, Type)]) -> Result<Vec<Value>, Vec<String>> {
-    let mut found = Found { inputs, slots: (0..inputs.len()).map(|_| None).collect() };
+/// Parses the inputs document against the declared inputs, given as `(name, type)` pairs (owned
+/// or borrowed: `(&str, &Type)` avoids cloning types).
+pub fn parse_inputs<N: AsRef<str>, T: Borrow<Type>>(
+    doc: impl AsRef<[u8]>,
+    inputs: &[(N, T)],
+) -> Result<Vec<Value>, Vec<String>> {
+    let mut found = Found { inputs, slots: (0..inputs.len()).map(|_| (None, Ctx::new())).collect() };
     match backend::parse(doc.as_ref(), Document(&mut found)) {
         Err(detail) => Err(vec![report::unreadable(detail)]),
         Ok(false) => Err(vec![report::NOT_AN_OBJECT.to_owned()]),
@@ -29,21 +35,21 @@ pub fn parse_inputs<N: AsRef<str>>(doc: impl AsRef<[u8]>, inputs: &[(N, Type)]) 
     }
 }
 
-/// The inputs read so far: each with its value and its problems.
-struct Found<'i, N> {
-    inputs: &'i [(N, Type)],
-    slots: Vec<Option<(Value, Vec<String>)>>,
+/// The inputs read so far: each with its value (the last one given) and its problems.
+struct Found<'i, N, T> {
+    inputs: &'i [(N, T)],
+    slots: Vec<(Option<Value>, Ctx)>,
 }
 
-impl<N: AsRef<str>> Found<'_, N> {
+impl<N: AsRef<str>, T: Borrow<Type>> Found<'_, N, T> {
     fn finish(self) -> Result<Vec<Value>, Vec<String>> {
         let mut values = Vec::with_capacity(self.inputs.len());
         let mut errors = Vec::new();
-        for ((name, ty), slot) in self.inputs.iter().zip(self.slots) {
-            let name = name.as_ref();
-            match slot {
-                Some((value, problems)) if problems.is_empty() => values.push(value),
-                Some((_, problems)) => errors.extend(problems.iter().map(|p| report::in_input(name, p))),
+        for ((name, ty), (value, ctx)) in self.inputs.iter().zip(self.slots) {
+            let (name, ty, problems) = (name.as_ref(), ty.borrow(), ctx.into_errors());
+            errors.extend(problems.iter().map(|p| report::in_input(name, p)));
+            match value {
+                Some(value) => values.push(value),
                 None if matches!(ty, Type::Optional(_)) => values.push(Value::None),
                 None => errors.push(report::missing_input(name, ty)),
             }
@@ -53,9 +59,9 @@ impl<N: AsRef<str>> Found<'_, N> {
 }
 
 /// The whole document; its value says whether it was an object.
-struct Document<'f, 'i, N>(&'f mut Found<'i, N>);
+struct Document<'f, 'i, N, T>(&'f mut Found<'i, N, T>);
 
-impl<'de, N: AsRef<str>> DeserializeSeed<'de> for Document<'_, '_, N> {
+impl<'de, N: AsRef<str>, T: Borrow<Type>> DeserializeSeed<'de> for Document<'_, '_, N, T> {
     type Value = bool;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
@@ -63,7 +69,7 @@ impl<'de, N: AsRef<str>> DeserializeSeed<'de> for Document<'_, '_, N> {
     }
 }
 
-impl<'de, N: AsRef<str>> Handler<'de> for Document<'_, '_, N> {
+impl<'de, N: AsRef<str>, T: Borrow<Type>> Handler<'de> for Document<'_, '_, N, T> {
     type Out = bool;
 
     fn scalar<E: de::Error>(self, _: Scalar<'_>) -> Result<bool, E> {
@@ -81,9 +87,8 @@ impl<'de, N: AsRef<str>> Handler<'de> for Document<'_, '_, N> {
                 map.next_value::<Skip>()?;
                 continue;
             };
-            let mut ctx = Ctx::new();
-            let value = map.next_value_seed(Typed { ty: &inputs[i].1, ctx: &mut ctx, path: &Path::ROOT })?;
-            self.0.slots[i] = Some((value, ctx.into_errors()));
+            let (value, ctx) = &mut self.0.slots[i];
+            *value = Some(map.next_value_seed(Typed { ty: inputs[i].1.borrow(), ctx, path: &Path::ROOT })?);
         }
         Ok(true)
     }

@@ -83,7 +83,7 @@ impl Typed<'_> {
     fn record<'de, A: MapAccess<'de>>(self, record: &Record, mut map: A) -> Result<Value, A::Error> {
         let fields = record.fields();
         let mut slots: Vec<Option<Value>> = vec![None; fields.len()];
-        while let Some(found) = map.next_key_seed(Key(|k: &str| record.index_of(k)))? {
+        while let Some(found) = map.next_key_seed(Key(|k: &str| field_index(record, k)))? {
             let Some(i) = found else {
                 map.next_value::<Skip>()?;
                 continue;
@@ -92,14 +92,12 @@ impl Typed<'_> {
             let path = self.path.child(Seg::Field(name));
             slots[i] = Some(map.next_value_seed(Typed { ty, ctx: &mut *self.ctx, path: &path })?);
         }
-        let mut values = Vec::with_capacity(fields.len());
-        for ((name, ty), slot) in fields.iter().zip(slots) {
+        for ((name, ty), slot) in fields.iter().zip(&slots) {
             if slot.is_none() && !matches!(ty, Type::Optional(_)) {
                 self.ctx.report(self.path, &report::missing_field(name))?;
             }
-            values.push(slot.unwrap_or(Value::None));
         }
-        Ok(Value::Record(values.into()))
+        Ok(Value::Record(slots.into_iter().map(|slot| slot.unwrap_or(Value::None)).collect()))
     }
 
     /// `Map<String, V>` written as an object.
@@ -129,24 +127,43 @@ impl Typed<'_> {
     }
 }
 
-/// A number as an Int: integral and within the i64 range (for numbers written with a fraction or
-/// exponent, judged on the nearest f64; ±2^63 themselves are out).
-fn as_int(n: Scalar<'_>) -> Option<i64> {
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    match n {
-        Scalar::Int(n) => Some(n),
-        Scalar::UInt(n) => i64::try_from(n).ok(),
-        Scalar::Float(x) if x.fract() == 0.0 && x.abs() < LIMIT => Some(x as i64),
-        _ => None,
+/// The position of field `name` in `record`: small records are scanned (comparing lengths
+/// first is cheaper than a binary search of string comparisons), larger ones searched.
+fn field_index(record: &Record, name: &str) -> Option<usize> {
+    let fields = record.fields();
+    if fields.len() > 12 {
+        return record.index_of(name);
+    }
+    fields.iter().position(|(n, _)| n.len() == name.len() && **n == *name)
+}
+
+/// A number type stored packed in lists, read straight from the parser's number.
+trait Packed: Default + Sized {
+    fn from_number(n: Scalar<'_>) -> Option<Self>;
+}
+
+impl Packed for i64 {
+    /// Integral and within the i64 range (for numbers written with a fraction or exponent,
+    /// judged on the nearest f64; ±2^63 themselves are out).
+    fn from_number(n: Scalar<'_>) -> Option<i64> {
+        const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+        match n {
+            Scalar::Int(n) => Some(n),
+            Scalar::UInt(n) => i64::try_from(n).ok(),
+            Scalar::Float(x) if x.fract() == 0.0 && x.abs() < LIMIT => Some(x as i64),
+            _ => None,
+        }
     }
 }
 
-fn as_float(n: Scalar<'_>) -> Option<f64> {
-    match n {
-        Scalar::Int(n) => Some(n as f64),
-        Scalar::UInt(n) => Some(n as f64),
-        Scalar::Float(x) => Some(x),
-        _ => None,
+impl Packed for f64 {
+    fn from_number(n: Scalar<'_>) -> Option<f64> {
+        match n {
+            Scalar::Int(n) => Some(n as f64),
+            Scalar::UInt(n) => Some(n as f64),
+            Scalar::Float(x) => Some(x),
+            _ => None,
+        }
     }
 }
 
@@ -157,8 +174,8 @@ impl<'de> Handler<'de> for Typed<'_> {
         let value = match (self.ty, scalar) {
             (Type::String, Scalar::Str(s)) => Some(Value::str(s)),
             (Type::Boolean, Scalar::Bool(b)) => Some(Value::Bool(b)),
-            (Type::Int, n) => as_int(n).map(Value::Int),
-            (Type::Float, n) => as_float(n).map(Value::Float),
+            (Type::Int, n) => i64::from_number(n).map(Value::Int),
+            (Type::Float, n) => f64::from_number(n).map(Value::Float),
             _ => None,
         };
         match value {
@@ -205,44 +222,33 @@ impl Element for Typed<'_> {
 }
 
 /// An element of a packed list (`Int` as `i64`, `Float` as `f64`).
-struct Number<'a, T> {
-    typed: Typed<'a>,
-    read: fn(Scalar<'_>) -> Option<T>,
-}
+struct Number<'a, T>(Typed<'a>, PhantomData<T>);
 
-impl Element for Number<'_, i64> {
-    type Out = i64;
+impl<T: Packed> Element for Number<'_, T> {
+    type Out = T;
 
-    fn read<'de, D: Deserializer<'de>>(typed: Typed<'_>, d: D) -> Result<i64, D::Error> {
-        d.deserialize_any(Any(Number { typed, read: as_int }))
+    fn read<'de, D: Deserializer<'de>>(typed: Typed<'_>, d: D) -> Result<T, D::Error> {
+        d.deserialize_any(Any(Number::<T>(typed, PhantomData)))
     }
 }
 
-impl Element for Number<'_, f64> {
-    type Out = f64;
-
-    fn read<'de, D: Deserializer<'de>>(typed: Typed<'_>, d: D) -> Result<f64, D::Error> {
-        d.deserialize_any(Any(Number { typed, read: as_float }))
-    }
-}
-
-impl<'de, T: Default> Handler<'de> for Number<'_, T> {
+impl<'de, T: Packed> Handler<'de> for Number<'_, T> {
     type Out = T;
 
     #[inline]
     fn scalar<E: de::Error>(self, scalar: Scalar<'_>) -> Result<T, E> {
-        match (self.read)(scalar) {
+        match T::from_number(scalar) {
             Some(x) => Ok(x),
-            None => self.typed.mismatch(Got::of(scalar)).map(|_| T::default()),
+            None => self.0.mismatch(Got::of(scalar)).map(|_| T::default()),
         }
     }
 
     fn array<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        self.typed.array(seq).map(|_| T::default())
+        self.0.array(seq).map(|_| T::default())
     }
 
     fn object<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        self.typed.object(map).map(|_| T::default())
+        self.0.object(map).map(|_| T::default())
     }
 }
 

@@ -1,0 +1,213 @@
+//! The engine through the embedded API: compiling, hashing, storing and running pipelines.
+
+use asterism::{DagSpec, Diagnostics, Engine, Inputs, Layout, Status, StreamEvent, Value};
+use futures_util::StreamExt;
+use std::time::Duration;
+
+fn run(engine: &Engine, src: &str, inputs: &str) -> asterism::Outcome {
+    let pipeline = engine.compile("test.cst", src).unwrap_or_else(|d| panic!("{d}"));
+    let inputs = pipeline.parse_inputs(inputs.as_bytes()).unwrap_or_else(|e| panic!("{e:?}"));
+    pipeline.run_blocking(&inputs)
+}
+
+fn outputs(outcome: &asterism::Outcome) -> String {
+    outcome.outputs_json(Layout::Compact)
+}
+
+#[test]
+fn the_hash_covers_every_literal_and_is_stable() {
+    let hash = |src: &str| Engine::new().compile("t.cst", src).unwrap().hash();
+    let one = "in a: Int\nx = a + 1\nout x\n";
+    assert_eq!(hash(one), hash(one), "the same source compiles to the same hash");
+    assert_ne!(hash(one), hash("in a: Int\nx = a + 2\nout x\n"));
+    assert_ne!(hash(one), hash("in a: Int\nx = a - 1\nout x\n"));
+    assert_ne!(hash("in r: {a: Int}\nx = r.a\nout x\n"), hash("in r: {b: Int}\nx = r.b\nout x\n"));
+    assert_ne!(
+        hash("in a: Int\nx = add(a, 1) with retry: 1\nout x\n"),
+        hash("in a: Int\nx = add(a, 1) with retry: 2\nout x\n")
+    );
+}
+
+#[test]
+fn a_dag_spec_written_to_disk_and_read_back_runs_identically() {
+    let src = r#"
+type Item = {name: String, price: Float, tags: List<String>}
+in items: List<Item>
+in limit: Float
+cheap = filter(items, i => i.price <= limit)
+labels = map(cheap, i => "${i.name}: ${if (list-is-empty(i.tags)) "-" else join(i.tags, "/")}")
+kind = map(items, i => match (i.price > 10.0 when limit > 0.0) { _ -> 1 })
+total = reduce(items, 0.0, (acc, i) => acc + i.price)
+out labels
+out kind
+out total
+"#;
+    let inputs = r#"{"items": [{"name": "a", "price": 2.5, "tags": ["x", "y"]}, {"name": "b", "price": 20, "tags": []}], "limit": 10}"#;
+    let engine = Engine::new();
+    let pipeline = engine.compile("t.cst", src).unwrap();
+    let path = std::env::temp_dir().join(format!("asterism-dag-{}.bin", std::process::id()));
+    std::fs::write(&path, pipeline.spec().encode()).unwrap();
+    let spec = DagSpec::decode(&std::fs::read(&path).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(&spec, pipeline.spec());
+    let fresh = Engine::new();
+    let loaded = fresh.load(spec, fresh.check("t.cst", "")).unwrap();
+    assert_eq!(loaded.hash(), pipeline.hash());
+    let parsed = |p: &asterism::Pipeline| p.parse_inputs(inputs.as_bytes()).unwrap();
+    let a = outputs(&pipeline.run_blocking(&parsed(&pipeline)));
+    let b = outputs(&loaded.run_blocking(&parsed(&loaded)));
+    assert_eq!(a, b);
+    assert_eq!(a, r#"{"labels":["a: x/y"],"kind":[1,1],"total":22.5}"#);
+}
+
+#[test]
+fn a_corrupted_dag_spec_is_refused() {
+    let engine = Engine::new();
+    let pipeline = engine.compile("t.cst", "in a: Int\nx = a + 1\nout x\n").unwrap();
+    let mut bytes = pipeline.spec().encode();
+    bytes.truncate(bytes.len() / 2);
+    assert!(DagSpec::decode(&bytes).is_err());
+    let mut spec = pipeline.spec().clone();
+    spec.graphs[0].nodes[0].inputs.push(7);
+    assert!(engine.load(spec, engine.check("t.cst", "")).is_err());
+}
+
+#[test]
+fn failures_propagate_and_independent_outputs_remain() {
+    let engine = Engine::new();
+    let outcome = run(&engine, "in b: Int\nq = 10 / b\nok = 1 + 1\nout q\nout ok\n", r#"{"b": 0}"#);
+    assert_eq!(outcome.status(), Status::Failed);
+    assert_eq!(outputs(&outcome), r#"{"ok":2}"#);
+    let errors: Vec<(String, u32)> = outcome.errors().iter().map(|e| (e.message.clone(), e.line)).collect();
+    assert_eq!(errors, [("division by zero".to_string(), 2)]);
+}
+
+#[test]
+fn every_assignment_runs_even_when_no_output_needs_it() {
+    let engine = Engine::new();
+    let outcome = run(&engine, "in b: Int\nunused = 10 / b\nok = 1\nout ok\n", r#"{"b": 0}"#);
+    assert_eq!(outcome.status(), Status::Failed);
+    assert_eq!(outputs(&outcome), r#"{"ok":1}"#);
+}
+
+#[test]
+fn deferred_parts_run_only_when_needed() {
+    let engine = Engine::new();
+    let src = "in b: Int\nsafe = if (b == 0) 0 else 10 / b\ng = (10 / b) when b != 0\nc = g ?? 10 / 1\nx = b != 0 and 10 / b > 1\nout safe\nout g\nout c\nout x\n";
+    let outcome = run(&engine, src, r#"{"b": 0}"#);
+    assert_eq!(outcome.status(), Status::Completed, "{:?}", outcome.errors());
+    assert_eq!(outputs(&outcome), r#"{"safe":0,"g":null,"c":10,"x":false}"#);
+}
+
+#[test]
+fn a_failing_element_fails_the_call_with_the_lowest_index() {
+    let engine = Engine::new();
+    let src = "in xs: List<Int>\nq = map(xs, x => 10 / x)\nn = list-length(xs)\nout q\nout n\n";
+    let outcome = run(&engine, src, r#"{"xs": [1, 0, 2, 0]}"#);
+    assert_eq!(outputs(&outcome), r#"{"n":4}"#);
+    assert_eq!(outcome.errors().len(), 1);
+    assert_eq!(outcome.errors()[0].message, "division by zero");
+}
+
+#[test]
+fn a_panicking_module_fails_its_call_not_the_process() {
+    let mut engine = Engine::new();
+    engine
+        .register_fn("boom", &["x"], |x: i64| -> i64 {
+            if x > 0 { panic!("kaboom") } else { x }
+        })
+        .unwrap();
+    let outcome = run(&engine, "in x: Int\ny = boom(x)\nz = x + 1\nout y\nout z\n", r#"{"x": 1}"#);
+    assert_eq!(outputs(&outcome), r#"{"z":2}"#);
+    assert_eq!(outcome.errors()[0].message, "boom: module panicked: kaboom");
+}
+
+#[test]
+fn module_results_are_checked_against_the_declared_type() {
+    let mut engine = Engine::new();
+    let liar = asterism::Module::sync(|_| Ok(Value::str("not a number")));
+    engine.register_module("liar", "() -> Int", liar, "1").unwrap();
+    let outcome = run(&engine, "x = liar()\nout x\n", "{}");
+    assert_eq!(outcome.errors()[0].message, "liar: returned a value that does not match its declared type Int");
+}
+
+#[test]
+fn host_functions_map_rust_types_to_language_types() {
+    let mut engine = Engine::new();
+    engine
+        .register_fn("text.words", &["text"], |t: String| t.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .unwrap();
+    engine
+        .register_fn("ml.scale", &["v", "k"], |v: Vec<f64>, k: f64| -> Result<Vec<f64>, String> {
+            if k == 0.0 { Err("k must not be 0".into()) } else { Ok(v.into_iter().map(|x| x * k).collect()) }
+        })
+        .unwrap();
+    let src = "in t: String\nw = words(t)\ns = scale([1.0, 2.5], 2.0)\nf = scale([1.0], 0.0)\nout w\nout s\nout f\n";
+    let outcome = run(&engine, src, r#"{"t": "a b  c"}"#);
+    assert_eq!(outputs(&outcome), r#"{"w":["a","b","c"],"s":[2.0,5.0]}"#);
+    assert_eq!(outcome.errors()[0].message, "ml.scale: k must not be 0");
+}
+
+fn async_engine() -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .register_async_fn("slow", &["ms", "v"], |ms: i64, v: i64| async move {
+            tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+            v
+        })
+        .unwrap();
+    engine
+}
+
+#[tokio::test(start_paused = true)]
+async fn independent_async_calls_run_concurrently() {
+    let engine = async_engine();
+    let pipeline = engine.compile("t.cst", "a = slow(100, 1)\nb = slow(100, 2)\nc = a + b\nout c\n").unwrap();
+    let start = tokio::time::Instant::now();
+    let outcome = pipeline.run(&Inputs::default()).await;
+    assert_eq!(outputs(&outcome), r#"{"c":3}"#);
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn deferred_async_work_and_lambdas_run_when_needed() {
+    let engine = async_engine();
+    let src =
+        "in c: Boolean\nx = if (c) slow(100, 1) else 0\nys = map([1, 2, 3], v => slow(50, v * 10))\nout x\nout ys\n";
+    let pipeline = engine.compile("t.cst", src).unwrap();
+    let start = tokio::time::Instant::now();
+    let outcome = pipeline.run(&pipeline.parse_inputs(br#"{"c": false}"#).unwrap()).await;
+    assert_eq!(outputs(&outcome), r#"{"x":0,"ys":[10,20,30]}"#);
+    assert_eq!(start.elapsed(), Duration::from_millis(50), "the untaken arm never ran; the elements ran concurrently");
+}
+
+#[tokio::test(start_paused = true)]
+async fn outputs_stream_as_soon_as_they_are_ready() {
+    let engine = async_engine();
+    let pipeline = engine.compile("t.cst", "fast = slow(10, 1)\nlate = slow(500, 2)\nout late\nout fast\n").unwrap();
+    let mut events = pipeline.run_stream(Inputs::default());
+    let mut seen = Vec::new();
+    while let Some(event) = events.next().await {
+        match event {
+            StreamEvent::Output { name, .. } => seen.push((name.to_string(), tokio::time::Instant::now())),
+            StreamEvent::Done(outcome) => assert_eq!(outcome.status(), Status::Completed),
+        }
+    }
+    assert_eq!(seen.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["fast", "late"]);
+    assert!(seen[1].1 - seen[0].1 >= Duration::from_millis(490));
+}
+
+#[test]
+fn compile_errors_render_like_the_cli() {
+    let err: Diagnostics = Engine::new().compile("t.cst", "in score: Int\nx = scroe\nout x\n").unwrap_err();
+    assert!(err.render(false).starts_with("error[E001]: Undefined variable: scroe\n --> t.cst:2:5\n"));
+}
+
+#[test]
+fn the_compile_cache_returns_the_same_pipeline() {
+    let engine = Engine::new();
+    let a = engine.compile("t.cst", "in a: Int\nout a\n").unwrap();
+    let b = engine.compile("t.cst", "in a: Int\nout a\n").unwrap();
+    assert_eq!(a.hash(), b.hash());
+    assert_eq!(engine.cache_stats(), (1, 1));
+}

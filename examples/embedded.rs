@@ -29,7 +29,7 @@ out scores
 out verdict
 "#;
     let pipeline = engine.compile("reviews.cst", source).map_err(|d| d.render(false))?;
-    println!("compiled {} (hash {})", "reviews.cst", &pipeline.hash_hex()[..16]);
+    println!("compiled reviews.cst (hash {})", &pipeline.hash_hex()[..16]);
 
     let inputs = pipeline
         .parse_inputs(br#"{"reviews": ["  I LOVE it ", "hate the wait", "love love love"]}"#)

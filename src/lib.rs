@@ -134,9 +134,9 @@ impl Engine {
     }
 
     /// A pipeline from a DagSpec compiled earlier (e.g. read from disk) against this registry.
-    pub fn load(&self, spec: DagSpec, warnings: Diagnostics) -> Result<Pipeline, PrepareError> {
+    pub fn load(&self, spec: DagSpec) -> Result<Pipeline, PrepareError> {
         let hash = spec.hash();
-        self.prepare(&Compiled { spec, hash, warnings: Vec::new() }, warnings)
+        self.prepare(&Compiled { spec, hash, warnings: Vec::new() }, Diagnostics::new("", "", Vec::new()))
     }
 
     fn prepare(&self, compiled: &Compiled, warnings: Diagnostics) -> Result<Pipeline, PrepareError> {

@@ -112,3 +112,119 @@ fn help_and_version_exit_0() {
         assert!(!out.stdout.is_empty());
     }
 }
+
+fn run_args(args: &[&str], stdin: Option<&[u8]>, cache: &std::path::Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asterism"))
+        .args(args)
+        .env("ASTERISM_CACHE_DIR", cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    if let Some(bytes) = stdin {
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn cache_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("asterism-cache-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn run_reports_statuses_with_their_exit_codes() {
+    let cache = cache_dir("statuses");
+    let path = file("div.cst", b"in a: Int\nin b: Int\nq = a / b\nok = a * 10\nout q\nout ok\n");
+    let completed = run_args(&["run", &path, "-i", "a=7", "-i", "b=2", "--json"], None, &cache);
+    assert_eq!(completed.status.code(), Some(0));
+    assert_eq!(json(&completed), serde_json::json!({"status": "completed", "outputs": {"q": 3, "ok": 70}}));
+    let failed = run_args(&["run", &path, "-i", "a=7", "-i", "b=0", "--json"], None, &cache);
+    assert_eq!(failed.status.code(), Some(2));
+    assert_eq!(
+        json(&failed),
+        serde_json::json!({"status": "failed", "outputs": {"ok": 70}, "errors": [{"message": "division by zero", "line": 3}]})
+    );
+    let missing = run_args(&["run", &path, "-i", "a=7", "--json"], None, &cache);
+    assert_eq!(missing.status.code(), Some(3));
+    assert_eq!(
+        json(&missing),
+        serde_json::json!({"status": "input_error", "errors": ["missing input 'b' of type Int"]})
+    );
+    let broken = run_args(&["run", &file("broken.cst", b"x = y\nout x\n"), "--json"], None, &cache);
+    assert_eq!(broken.status.code(), Some(1));
+    assert_eq!(json(&broken)["status"], "compile_error");
+    assert_eq!(json(&broken)["diagnostics"][0]["code"], "E001");
+}
+
+#[test]
+fn inputs_come_from_a_file_or_stdin_and_i_overrides() {
+    let cache = cache_dir("inputs");
+    let path = file("greet.cst", b"in name: String\nin n: Int\ng = \"${name}${n}\"\nout g\n");
+    let inputs = file("in.json", br#"{"name": "Ada", "n": 1}"#);
+    let from_file = run_args(&["run", &path, "-f", &inputs, "-i", "n=2", "--json"], None, &cache);
+    assert_eq!(json(&from_file)["outputs"], serde_json::json!({"g": "Ada2"}));
+    let from_stdin = run_args(&["run", &path, "-f", "-", "--json"], Some(br#"{"name": "Bo", "n": 3}"#), &cache);
+    assert_eq!(json(&from_stdin)["outputs"], serde_json::json!({"g": "Bo3"}));
+    // VALUE is JSON when it parses, else a string: `-i 'name="007"'` is the string 007.
+    let quoted = run_args(&["run", &path, "-i", "name=\"007\"", "-i", "n=0", "--json"], None, &cache);
+    assert_eq!(json(&quoted)["outputs"], serde_json::json!({"g": "0070"}));
+    let not_object = run_args(&["run", &path, "-f", "-", "--json"], Some(b"[1]"), &cache);
+    assert_eq!(not_object.status.code(), Some(3));
+    let unreadable = run_args(&["run", &path, "-f", "/no/such.json", "--json"], None, &cache);
+    assert_eq!(unreadable.status.code(), Some(3));
+    for bad in [&["run", &path, "-i", "novalue"][..], &["run", &path, "-f", "a", "-f", "b"]] {
+        let out = run_args(bad, None, &cache);
+        assert_eq!(out.status.code(), Some(10), "{bad:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_second_run_uses_the_plan_cache_and_prints_the_same() {
+    let cache = cache_dir("plans");
+    let path = file("cached.cst", b"in a: Int\nx = a + 1\nout x\n");
+    let first = run_args(&["run", &path, "-i", "a=1"], None, &cache);
+    let second = run_args(&["run", &path, "-i", "a=1"], None, &cache);
+    assert!(std::fs::read_dir(cache.join("plans")).unwrap().count() == 1, "the plan was cached");
+    assert_eq!(first.stdout, second.stdout);
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "{\n  \"x\": 2\n}\n");
+    assert!(second.stderr.is_empty(), "{}", String::from_utf8_lossy(&second.stderr));
+}
+
+#[test]
+fn stream_prints_each_output_then_the_final_document() {
+    let cache = cache_dir("stream");
+    let path = file("stream.cst", b"in a: Int\nx = a + 1\ny = [a]\nout x\nout y\n");
+    let out = run_args(&["run", &path, "-i", "a=1", "--stream"], None, &cache);
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        lines,
+        [
+            serde_json::json!({"output": "x", "value": 2}),
+            serde_json::json!({"output": "y", "value": [1]}),
+            serde_json::json!({"status": "completed", "outputs": {"x": 2, "y": [1]}}),
+        ]
+    );
+}
+
+#[test]
+fn compile_emits_each_stage() {
+    let path = file("emit.cst", b"in a: Int\nx = a + 1 + 2\nout x\n");
+    let dag = asterism(&["compile", &path, "--emit", "dag"], None);
+    assert_eq!(dag.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&dag.stdout);
+    assert!(text.starts_with("dag ") && text.contains("in a: Int") && text.contains("out x"), "{text}");
+    let spec: serde_json::Value =
+        serde_json::from_slice(&asterism(&["compile", &path, "--emit", "json"], None).stdout).unwrap();
+    assert_eq!(spec["version"], 1);
+    let dot = asterism(&["compile", &path, "--emit", "dot"], None);
+    assert!(String::from_utf8_lossy(&dot.stdout).starts_with("digraph dag {"));
+    let ir = asterism(&["compile", &path, "--emit", "ir"], None);
+    assert!(String::from_utf8_lossy(&ir.stdout).contains("graph 0 (main):"));
+    assert_eq!(asterism(&["compile", &file("e.cst", b"x = y\nout x\n")], None).status.code(), Some(1));
+}

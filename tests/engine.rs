@@ -51,7 +51,7 @@ out total
     let _ = std::fs::remove_file(&path);
     assert_eq!(&spec, pipeline.spec());
     let fresh = Engine::new();
-    let loaded = fresh.load(spec, fresh.check("t.cst", "")).unwrap();
+    let loaded = fresh.load(spec).unwrap();
     assert_eq!(loaded.hash(), pipeline.hash());
     let parsed = |p: &asterism::Pipeline| p.parse_inputs(inputs.as_bytes()).unwrap();
     let a = outputs(&pipeline.run_blocking(&parsed(&pipeline)));
@@ -69,7 +69,7 @@ fn a_corrupted_dag_spec_is_refused() {
     assert!(DagSpec::decode(&bytes).is_err());
     let mut spec = pipeline.spec().clone();
     spec.graphs[0].nodes[0].inputs.push(7);
-    assert!(engine.load(spec, engine.check("t.cst", "")).is_err());
+    assert!(engine.load(spec).is_err());
 }
 
 #[test]

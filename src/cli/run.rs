@@ -63,7 +63,7 @@ fn pipeline(engine: &Engine, file: &str, bytes: &[u8]) -> Result<Pipeline, Diagn
     let Ok(source) = std::str::from_utf8(bytes) else { return Err(engine.check_bytes(file, bytes)) };
     let cached = plan_cache::path(source, engine.registry());
     if let Some(spec) = cached.as_ref().and_then(plan_cache::load)
-        && let Ok(p) = engine.load(spec, engine.check(file, ""))
+        && let Ok(p) = engine.load(spec)
     {
         return Ok(p);
     }

@@ -296,3 +296,9 @@ pub(crate) mod testing {
         }
     }
 }
+
+/// A left-to-right Float sum starting at `0.0` (the standard library's `sum` starts at `-0.0`, so
+/// an empty sum would print as `-0.0`).
+pub(super) fn sum(xs: impl Iterator<Item = f64>) -> f64 {
+    xs.fold(0.0, |acc, x| acc + x)
+}

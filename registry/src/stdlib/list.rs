@@ -53,7 +53,7 @@ fn on_list(f: fn(ListView<'_>) -> ModuleResult) -> Module {
 fn sum(args: &[Value], cx: &CallContext<'_>) -> ModuleResult {
     let list = args::list(args, 0)?;
     if *cx.ret == Type::Float || matches!(list, ListView::Floats(_)) {
-        return Ok(Value::Float(args::floats(args, 0)?.iter().sum()));
+        return Ok(Value::Float(args::sum(args::floats(args, 0)?.iter().copied())));
     }
     checked(args::ints(args, 0)?.iter().try_fold(0_i64, |total, &n| total.checked_add(n)))
 }
@@ -136,6 +136,8 @@ mod tests {
     fn sum_of_ints_and_floats() {
         assert!(matches!(ok("list-sum", &[ints(&[1, 2, 3])]), Int(6)));
         assert!(matches!(ok("list-sum", &[empty()]), Int(0)));
+        // An empty Float sum is +0.0 (Rust's `Sum` would start at -0.0).
+        assert!(matches!(ok("list-sum", &[floats(&[])]), Float(x) if x == 0.0 && x.is_sign_positive()));
         assert!(matches!(ok("list-sum", &[floats(&[0.1, 0.2, 0.3])]), Float(x) if x == 0.1 + 0.2 + 0.3));
         assert!(matches!(ok("list-sum", &[floats(&[])]), Float(x) if x == 0.0));
         let empty_at_float = call_typed("stdlib.list.list-sum", &[empty()], &[Type::list(Type::Nothing)], &Type::Float);

@@ -58,7 +58,7 @@ fn empty_vector() -> ModuleError {
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    args::sum(a.iter().zip(b).map(|(x, y)| x * y))
 }
 
 fn norm(v: &[f64]) -> f64 {
@@ -76,7 +76,7 @@ fn normalize(mut v: Vec<f64>) -> Vec<f64> {
 fn softmax(mut v: Vec<f64>) -> Vec<f64> {
     let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     v.iter_mut().for_each(|x| *x = (*x - max).exp());
-    let total: f64 = v.iter().sum();
+    let total = args::sum(v.iter().copied());
     v.iter_mut().for_each(|x| *x /= total);
     v
 }
@@ -110,13 +110,13 @@ fn mean(v: &[f64]) -> Result<f64> {
     if v.is_empty() {
         return Err(empty_vector());
     }
-    Ok(v.iter().sum::<f64>() / v.len() as f64)
+    Ok(args::sum(v.iter().copied()) / v.len() as f64)
 }
 
 /// The population standard deviation.
 fn stddev(v: &[f64]) -> Result<f64> {
     let m = mean(v)?;
-    Ok((v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt())
+    Ok((args::sum(v.iter().map(|x| (x - m) * (x - m))) / v.len() as f64).sqrt())
 }
 
 /// (x − min) / (max − min), NaN ignored for min and max; when all numbers are equal they all
@@ -309,7 +309,7 @@ mod tests {
         assert_floats(ok("hash-embed", &[s("a"), Int(1)]), &[-1.0]);
         let v = ok("hash-embed", &[s("the quick brown fox jumps"), Int(16)]);
         let norm = match &v {
-            Value::Floats(x) => x.iter().map(|x| x * x).sum::<f64>().sqrt(),
+            Value::Floats(x) => super::super::args::sum(x.iter().map(|x| x * x)).sqrt(),
             other => panic!("{other:?}"),
         };
         close(norm, 1.0);

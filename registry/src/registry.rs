@@ -18,6 +18,9 @@ pub struct Function {
     pub signature: Signature,
     pub module: Option<Module>,
     pub fingerprint: Fingerprint,
+    /// Whether the module's results are known to have the declared type in its representation
+    /// (the standard library and prelude): the runtime then skips checking them (SPEC §7.5).
+    pub verified: bool,
 }
 
 /// A blake3 digest identifying a function's signature and implementation version.
@@ -121,6 +124,9 @@ impl Registry {
             // The tables are tested to be valid and complete, so failure here is a bug in them.
             let signature = Signature::parse(name, sig).unwrap_or_else(|e| panic!("stdlib table entry {name}: {e}"));
             r.register(signature, stdlib::module(name), STDLIB_VERSION).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if let Some(f) = r.functions.get_mut(*name) {
+                f.verified = true;
+            }
         }
         r
     }
@@ -164,7 +170,7 @@ impl Registry {
         names.push(name.clone());
         names.sort();
         let fingerprint = fingerprint(&signature, version);
-        self.functions.insert(name, Function { signature, module, fingerprint });
+        self.functions.insert(name, Function { signature, module, fingerprint, verified: false });
         self.fingerprint = OnceLock::new();
         Ok(())
     }

@@ -26,11 +26,12 @@ pub struct ExecutionPlan {
     pub(crate) pool: std::sync::Mutex<Vec<crate::run::State>>,
 }
 
-/// A called function: its name (for messages) and module.
+/// A called function: its name (for messages), module, and whether its results need checking.
 #[derive(Debug)]
 pub(crate) struct Target {
     pub name: Arc<str>,
     pub module: Module,
+    pub verified: bool,
 }
 
 #[derive(Debug)]
@@ -181,7 +182,7 @@ impl ExecutionPlan {
                     return Err(PrepareError::Fingerprint(f.name.clone()));
                 }
                 let module = registered.module.clone().ok_or_else(|| PrepareError::NotImplemented(f.name.clone()))?;
-                Ok(Target { name: f.name.as_str().into(), module })
+                Ok(Target { name: f.name.as_str().into(), module, verified: registered.verified })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let types = &spec.types;

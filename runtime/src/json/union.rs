@@ -95,8 +95,7 @@ fn tagged_value(member: usize, contents: Value) -> Value {
 }
 
 fn same_ignoring_whitespace(a: &str, b: &str) -> bool {
-    let visible = |s: &'_ str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    visible(a) == visible(b)
+    a.chars().filter(|c| !c.is_whitespace()).eq(b.chars().filter(|c| !c.is_whitespace()))
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ impl Pipeline {
 
     /// Reads the inputs object (SPEC §8.5); on failure, every problem (SPEC §8.6).
     pub fn parse_inputs(&self, json: &[u8]) -> Result<Inputs, Vec<String>> {
-        let declared: Vec<(&str, Type)> = self.plan.inputs().map(|(n, t)| (n, t.clone())).collect();
+        let declared: Vec<(&str, &Type)> = self.plan.inputs().collect();
         json::parse_inputs(json, &declared).map(Inputs)
     }
 

@@ -64,6 +64,13 @@ fn int_accepts_integral_numbers_in_range() {
     assert_eq!(error(&Type::Int, "\"3\""), "input 'x': expected Int, got String");
     assert!(one(&Type::Int, "-9223372036854775809").is_err());
     assert!(one(&Type::Int, "123456789012345678901234567890").is_err());
+    // With a fraction or exponent, only integers below 2^53 (held exactly by an f64) are accepted:
+    // beyond that the written value cannot be known, so it is refused, not rounded.
+    assert_eq!(one(&Type::Int, "9007199254740991.0").unwrap(), "9007199254740991");
+    assert_eq!(one(&Type::Int, "1.5e15").unwrap(), "1500000000000000");
+    assert!(one(&Type::Int, "9007199254740993.0").is_err());
+    assert!(one(&Type::Int, "12345678901234567890e-2").is_err());
+    assert!(one(&Type::Int, "-9223372036854775808.0").is_err());
 }
 
 #[test]

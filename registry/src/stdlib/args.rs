@@ -145,12 +145,16 @@ pub(in crate::stdlib) fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -
     Value::List(items.into_iter().map(Value::str).collect())
 }
 
-/// `n` zeros, or an error instead of an allocation failure when `n` is absurdly large.
+/// The most elements a function builds from a size argument (as `Range` does): larger requests
+/// fail instead of exhausting memory.
+pub(in crate::stdlib) const MAX_ELEMENTS: usize = 10_000_000;
+
+/// `n` zeros, or an error when `n` is absurdly large.
 pub(in crate::stdlib) fn zeros(n: usize) -> Result<Vec<f64>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| ModuleError::new(format!("cannot allocate {n} values")))?;
-    v.resize(n, 0.0);
-    Ok(v)
+    if n > MAX_ELEMENTS {
+        return Err(ModuleError::new(format!("cannot allocate {n} values: at most {MAX_ELEMENTS}")));
+    }
+    Ok(vec![0.0; n])
 }
 
 /// Calling modules in tests the way the runtime does.

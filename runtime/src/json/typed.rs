@@ -143,14 +143,15 @@ trait Packed: Default + Sized {
 }
 
 impl Packed for i64 {
-    /// Integral and within the i64 range (for numbers written with a fraction or exponent,
-    /// judged on the nearest f64; ±2^63 themselves are out).
+    /// Integral and within the i64 range. A number written with a fraction or exponent (`3.0`,
+    /// `1e3`) arrives as the nearest f64, which is exact only below 2^53: from there on it is refused
+    /// rather than silently rounded (write large integers without `.` or `e`).
     fn from_number(n: Scalar<'_>) -> Option<i64> {
-        const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
         match n {
             Scalar::Int(n) => Some(n),
             Scalar::UInt(n) => i64::try_from(n).ok(),
-            Scalar::Float(x) if x.fract() == 0.0 && x.abs() < LIMIT => Some(x as i64),
+            Scalar::Float(x) if x.fract() == 0.0 && x.abs() < EXACT => Some(x as i64),
             _ => None,
         }
     }

@@ -48,10 +48,13 @@ impl CompileCache {
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let compiled = compile(src, registry)?;
-        if self.entries.len() >= self.capacity
-            && let Some(victim) = self.entries.iter().next().map(|e| *e.key())
-        {
-            self.entries.remove(&victim);
+        if self.entries.len() >= self.capacity {
+            // Take the key in a statement of its own: the iterator holds a shard lock that
+            // `remove` needs.
+            let victim = self.entries.iter().next().map(|e| *e.key());
+            if let Some(victim) = victim {
+                self.entries.remove(&victim);
+            }
         }
         self.entries.insert(key, compiled.clone());
         Ok(compiled)
@@ -68,5 +71,33 @@ impl CompileCache {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_and_counts_hits() {
+        let registry = Registry::standard();
+        let cache = CompileCache::new(2);
+        for n in 0..5 {
+            cache.compile(&format!("x = {n}\nout x\n"), &registry).unwrap();
+        }
+        assert_eq!(cache.len(), 2);
+        cache.compile("x = 4\nout x\n", &registry).unwrap();
+        assert!(cache.compile("x = y\nout x\n", &registry).is_err(), "errors are reported, not cached");
+        assert_eq!(cache.len(), 2);
+        let (hits, misses) = cache.stats();
+        assert_eq!((hits, misses), (1, 6));
+    }
+
+    #[test]
+    fn a_registry_change_is_a_different_key() {
+        let mut registry = Registry::standard();
+        let before = CompileCache::key("x = 1\nout x\n", &registry);
+        registry.register_text("extra.f", "() -> Int").unwrap();
+        assert_ne!(before, CompileCache::key("x = 1\nout x\n", &registry));
     }
 }

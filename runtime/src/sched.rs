@@ -277,3 +277,35 @@ async fn hof_future(shared: Arc<Shared>, g: u32, i: u32, args: Vec<Value>, captu
 pub(crate) async fn main(shared: Arc<Shared>, done: &mut (dyn FnMut(u32, &Slot) + Send)) -> Vec<Slot> {
     schedule(&shared, 0, &[], &[], done).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Kind, NodePlan};
+
+    fn node(inputs: &[u32]) -> NodePlan {
+        NodePlan { kind: Kind::Not, inputs: inputs.into(), line: 1, start: 0 }
+    }
+
+    #[test]
+    fn a_failure_fails_its_consumers_without_waiting_for_their_other_inputs() {
+        // n0 (fails) and n1 (still running) feed n2, which feeds n3; n4 only captures n0.
+        let plan = GraphPlan {
+            nodes: vec![node(&[]), node(&[]), node(&[0, 1]), node(&[2]), node(&[])],
+            captures: Vec::new(),
+            result: 3,
+            sync: false,
+            deps: vec![Box::new([]), Box::new([]), Box::new([0, 1]), Box::new([2]), Box::new([0])],
+            consumers: vec![Box::new([2, 4]), Box::new([2]), Box::new([3]), Box::new([]), Box::new([])],
+        };
+        let mut slots = vec![Slot::Empty; 5];
+        let mut remaining = vec![0, 0, 2, 1, 1];
+        let mut ready = Vec::new();
+        let mut seen = Vec::new();
+        complete(&plan, 0, Err(Failed), &mut slots, &mut remaining, &mut ready, &mut |i, _| seen.push(i));
+        assert_eq!(seen, [0, 2, 3], "n2 and n3 fail at once; n1 is still pending");
+        assert!(matches!(slots[2], Slot::Fail) && matches!(slots[3], Slot::Fail));
+        assert_eq!(ready, [4], "a node that only captures the failed value still runs");
+        assert!(matches!(slots[1], Slot::Empty));
+    }
+}

@@ -28,7 +28,7 @@ fn operation(spec: &DagSpec, op: &Op) -> String {
             }
             s
         }
-        Op::HigherOrder { kind, call, lambda } => format!("{kind:?} {} lambda g{lambda}", name(call.function)),
+        Op::HigherOrder { call, lambda, .. } => format!("call {} lambda g{lambda}", name(call.function)),
         Op::Field { index, lifted } => format!("field {index}{}", if *lifted { " each" } else { "" }),
         Op::Project { indices, lifted } => format!("project {indices:?}{}", if *lifted { " each" } else { "" }),
         Op::List => "list".into(),
@@ -68,11 +68,17 @@ fn operation(spec: &DagSpec, op: &Op) -> String {
     }
 }
 
+/// `n5 = if(n4) then g1 else g2 : Int  @4`: the arguments follow the operation's name (for calls,
+/// the function's name).
 fn node_line(spec: &DagSpec, i: usize, node: &Node) -> String {
     let inputs: Vec<String> = node.inputs.iter().map(|n| format!("n{n}")).collect();
     let ty = spec.types.get(node.ty as usize).map_or("?".into(), |t| t.to_string());
     let args = if inputs.is_empty() { String::new() } else { format!("({})", inputs.join(", ")) };
-    format!("  n{i} = {}{args} : {ty}  @{}", operation(spec, &node.op), node.line)
+    let op = operation(spec, &node.op);
+    let words = if matches!(node.op, Op::Call(_) | Op::HigherOrder { .. }) { 2 } else { 1 };
+    let split = op.match_indices(' ').nth(words - 1).map_or(op.len(), |(at, _)| at);
+    let (head, tail) = op.split_at(split);
+    format!("  n{i} = {head}{args}{tail} : {ty}  @{}", node.line)
 }
 
 /// The DagSpec as text: header, inputs, outputs, then each graph's nodes.

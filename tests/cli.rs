@@ -4,7 +4,16 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn asterism(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asterism"))
+    spawn(args, stdin, None)
+}
+
+/// Runs the binary with `args`, feeding `stdin`; `cache` is the plan-cache folder when given.
+fn spawn(args: &[&str], stdin: Option<&[u8]>, cache: Option<&std::path::Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_asterism"));
+    if let Some(dir) = cache {
+        command.env("ASTERISM_CACHE_DIR", dir);
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -114,19 +123,7 @@ fn help_and_version_exit_0() {
 }
 
 fn run_args(args: &[&str], stdin: Option<&[u8]>, cache: &std::path::Path) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asterism"))
-        .args(args)
-        .env("ASTERISM_CACHE_DIR", cache)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    if let Some(bytes) = stdin {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
+    spawn(args, stdin, Some(cache))
 }
 
 fn cache_dir(name: &str) -> std::path::PathBuf {

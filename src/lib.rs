@@ -23,13 +23,13 @@ pub use asterism_lang::{Code, Severity};
 pub use asterism_registry::dag::DagSpec;
 pub use asterism_registry::{Module, ModuleError, Type, Value};
 pub use asterism_runtime::json::Layout;
-pub use asterism_runtime::{PrepareError, RunError, Status};
+pub use asterism_runtime::{CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
 pub use diagnostics::Diagnostics;
 pub use pipeline::{Inputs, Outcome, Pipeline, StreamEvent};
 
 use asterism_compiler::{CompileCache, Compiled};
 use asterism_registry::{Registry, RegistryError, Signature};
-use asterism_runtime::ExecutionPlan;
+use asterism_runtime::{ExecutionPlan, Services};
 use dashmap::DashMap;
 use host::{AsyncHostFn, HostFn};
 use std::sync::Arc;
@@ -41,6 +41,8 @@ pub struct Engine {
     cache: CompileCache,
     /// Prepared plans by DagSpec hash.
     plans: DashMap<[u8; 32], Arc<ExecutionPlan>>,
+    /// Call caches and limiters, shared by every run of every pipeline of this engine.
+    services: Arc<Services>,
 }
 
 impl Default for Engine {
@@ -55,7 +57,12 @@ const HOST_VERSION: &str = "host";
 impl Engine {
     /// An engine with the standard library and the prelude registered (SPEC §9).
     pub fn new() -> Engine {
-        Engine { registry: Registry::standard(), cache: CompileCache::default(), plans: DashMap::new() }
+        Engine {
+            registry: Registry::standard(),
+            cache: CompileCache::default(),
+            plans: DashMap::new(),
+            services: Arc::new(Services::new()),
+        }
     }
 
     pub fn registry(&self) -> &Registry {
@@ -143,7 +150,8 @@ impl Engine {
         let plan = match self.plans.get(&compiled.hash) {
             Some(plan) => plan.clone(),
             None => {
-                let plan = Arc::new(ExecutionPlan::prepare(Arc::new(compiled.spec.clone()), &self.registry)?);
+                let plan =
+                    Arc::new(ExecutionPlan::prepare(Arc::new(compiled.spec.clone()), &self.registry, &self.services)?);
                 self.plans.insert(compiled.hash, plan.clone());
                 plan
             }
@@ -152,7 +160,19 @@ impl Engine {
     }
 
     /// (hits, misses) of the compile cache.
-    pub fn cache_stats(&self) -> (u64, u64) {
+    pub fn compile_cache_stats(&self) -> (u64, u64) {
         self.cache.stats()
+    }
+
+    /// Makes `cache_backend: "name"` (or, for `name` = `"default"`, every `cache` without a
+    /// `cache_backend`) store in `backend`. Set backends before compiling the pipelines that use
+    /// them; a name never set gets an in-memory backend on first use.
+    pub fn set_cache_backend(&self, name: &str, backend: Arc<dyn CacheBackend>) {
+        self.services.set_cache_backend(name, backend);
+    }
+
+    /// Hits, misses and entries of each call cache (`with cache`) used so far, by backend name.
+    pub fn call_cache_stats(&self) -> Vec<(String, CacheStats)> {
+        self.services.cache_stats()
     }
 }

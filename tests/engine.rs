@@ -209,5 +209,5 @@ fn the_compile_cache_returns_the_same_pipeline() {
     let a = engine.compile("t.cst", "in a: Int\nout a\n").unwrap();
     let b = engine.compile("t.cst", "in a: Int\nout a\n").unwrap();
     assert_eq!(a.hash(), b.hash());
-    assert_eq!(engine.cache_stats(), (1, 1));
+    assert_eq!(engine.compile_cache_stats(), (1, 1));
 }

@@ -9,21 +9,23 @@
 //! Buffers come from `Scratch`, so a warm run allocates only the values it produces.
 
 use crate::hof;
+use crate::lazy::Thunk;
 use crate::ops;
 use crate::outcome::RunError;
 use crate::plan::{CallPlan, ExecutionPlan, GraphPlan, Kind, MatchPlan, NodePlan};
 use asterism_registry::module::{CallContext, Module};
 use asterism_registry::value::Value;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-/// The state of one node: not run yet, its value, or failed.
+/// The state of one node: not run yet, its value, failed, or a lazy call (run or not).
 #[derive(Clone, Debug, Default)]
 pub(crate) enum Slot {
     #[default]
     Empty,
     Val(Value),
     Fail,
+    Lazy(Arc<Thunk>),
 }
 
 impl Slot {
@@ -34,10 +36,32 @@ impl Slot {
         }
     }
 
-    pub fn result(&self) -> NodeResult {
+    /// The value, if there is one now.
+    pub fn value(&self) -> Option<&Value> {
         match self {
-            Slot::Val(v) => Ok(v.clone()),
-            _ => Err(Failed),
+            Slot::Val(v) => Some(v),
+            Slot::Lazy(t) => t.get().and_then(|r| r.as_ref().ok()),
+            _ => None,
+        }
+    }
+
+    pub fn result(&self) -> NodeResult {
+        self.value().cloned().ok_or(Failed)
+    }
+
+    pub fn failed(&self) -> bool {
+        match self {
+            Slot::Fail => true,
+            Slot::Lazy(t) => t.get().is_some_and(Result::is_err),
+            _ => false,
+        }
+    }
+
+    /// A lazy call that has not run yet.
+    pub fn unforced(&self) -> Option<&Arc<Thunk>> {
+        match self {
+            Slot::Lazy(t) if t.get().is_none() => Some(t),
+            _ => None,
         }
     }
 }
@@ -107,12 +131,45 @@ impl RunCx<'_> {
         let plan = &self.plan.graphs[g as usize];
         let mut slots = scratch.take_slots();
         for i in 0..plan.nodes.len() {
-            let r = self.node(plan, i, &slots, frame, scratch);
-            slots.push(Slot::of(r));
+            let slot = self.slot(g, i, &slots, frame, scratch);
+            slots.push(slot);
         }
-        let result = slots[plan.result as usize].result();
+        let result = match &slots[plan.result as usize] {
+            Slot::Lazy(t) => t.force(self, scratch).clone(),
+            slot => slot.result(),
+        };
         scratch.give_slots(slots);
         result
+    }
+
+    /// The slot of node `i` of graph `g`: a lazy call becomes a thunk, any other node is
+    /// evaluated (`eval`).
+    #[inline]
+    pub fn slot(&self, g: u32, i: usize, slots: &[Slot], frame: Frame<'_>, scratch: &mut Scratch) -> Slot {
+        match self.plan.graphs[g as usize].nodes[i].lazy {
+            true => self.park(g, i, slots),
+            false => self.eval(g, i, slots, frame, scratch),
+        }
+    }
+
+    /// The thunk of lazy node `i` of graph `g`, or a failure if an input failed.
+    pub fn park(&self, g: u32, i: usize, slots: &[Slot]) -> Slot {
+        let plan = &self.plan.graphs[g as usize];
+        match plan.nodes[i].inputs.iter().any(|&x| slots[x as usize].failed()) {
+            true => Slot::Fail,
+            false => Slot::Lazy(Arc::new(Thunk::new(g, i, plan, slots))),
+        }
+    }
+
+    /// Evaluates node `i` of graph `g`; a capture passes its slot on as it is, so a lazy value
+    /// stays unforced.
+    #[inline]
+    pub fn eval(&self, g: u32, i: usize, slots: &[Slot], frame: Frame<'_>, scratch: &mut Scratch) -> Slot {
+        let plan = &self.plan.graphs[g as usize];
+        match plan.nodes[i].kind {
+            Kind::Capture(k) => frame.captures[k as usize].clone(),
+            _ => Slot::of(self.node(plan, i, slots, frame, scratch)),
+        }
     }
 
     /// The captures of graph `g`, read from the slots of the graph it is nested in.
@@ -142,10 +199,13 @@ impl RunCx<'_> {
         let node = &plan.nodes[i];
         let mut inputs = [&Value::None; 2];
         for (k, &x) in node.inputs.iter().enumerate() {
-            match &slots[x as usize] {
-                Slot::Val(v) if k < 2 => inputs[k] = v,
-                Slot::Val(_) => {}
+            let v = match &slots[x as usize] {
+                Slot::Val(v) => v,
+                Slot::Lazy(t) => t.force(self, scratch).as_ref().map_err(|_| Failed)?,
                 Slot::Fail | Slot::Empty => return Err(Failed),
+            };
+            if k < 2 {
+                inputs[k] = v;
             }
         }
         let [a, b] = inputs;
@@ -156,11 +216,16 @@ impl RunCx<'_> {
             Kind::Capture(k) => frame.captures[*k as usize].result(),
             Kind::Const(v) => Ok(v.clone()),
             // One argument is passed straight from its slot; more are gathered in a buffer.
-            Kind::Call(call) if node.inputs.len() == 1 => self.call(node, call, std::slice::from_ref(a)),
+            Kind::Call(call) if node.inputs.len() == 1 && call.policy.is_none() => {
+                self.call(node, call, std::slice::from_ref(a))
+            }
             Kind::Call(call) => {
                 let mut args = scratch.take_values();
                 args.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
-                let r = self.call(node, call, &args);
+                let r = match &call.policy {
+                    None => self.call(node, call, &args),
+                    Some(policy) => self.call_with(node, call, policy, &args, slots, scratch),
+                };
                 scratch.give_values(args);
                 r
             }
@@ -168,7 +233,10 @@ impl RunCx<'_> {
                 let captures = self.captures(h.lambda, slots, scratch);
                 let mut args = scratch.take_values();
                 args.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
-                let r = hof::run_sync(self, node, h, &args, &captures, scratch);
+                let r = match &h.policy {
+                    None => hof::run_sync(self, node, h, &args, &captures, scratch),
+                    Some(policy) => self.higher_order_with(node, h, policy, &args, &captures, slots, scratch),
+                };
                 scratch.give_values(args);
                 scratch.give_slots(captures);
                 r
@@ -235,44 +303,15 @@ impl RunCx<'_> {
         }
     }
 
-    /// Runs a synchronous module. A panic is a failure of the call, never of the process.
+    /// Runs a synchronous module; a failure is a root failure of `node`.
     pub fn call(&self, node: &NodePlan, call: &CallPlan, args: &[Value]) -> NodeResult {
-        let target = &self.plan.functions[call.function as usize];
-        let Module::Sync(f) = &target.module else {
-            return Err(self.fail(node, format!("{}: cannot run an asynchronous module here", target.name)));
-        };
-        let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret };
-        match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
-            Ok(Ok(v)) => self.returned(node, call, v),
-            Ok(Err(e)) => Err(self.fail(node, format!("{}: {}", target.name, e.0))),
-            Err(payload) => {
-                Err(self.fail(node, format!("{}: module panicked: {}", target.name, panic_text(&*payload))))
-            }
-        }
-    }
-
-    /// Checks a module's result against the declared return type (SPEC §7.5).
-    pub fn returned(&self, node: &NodePlan, call: &CallPlan, v: Value) -> NodeResult {
-        if self.plan.functions[call.function as usize].verified {
-            return Ok(v);
-        }
-        match crate::convert::conform(v, &call.ret) {
-            Some(v) => Ok(v),
-            None => {
-                let name = &self.plan.functions[call.function as usize].name;
-                Err(self
-                    .fail(node, format!("{name}: returned a value that does not match its declared type {}", call.ret)))
-            }
-        }
+        execute(self.plan, call, args).map_err(|m| self.fail(node, m))
     }
 }
 
 /// The value in a slot the caller knows to be full.
 fn slot_value(s: &Slot) -> Value {
-    match s {
-        Slot::Val(v) => v.clone(),
-        _ => Value::None,
-    }
+    s.value().cloned().unwrap_or_default()
 }
 
 /// The case chosen for the scrutinee's member, and the values of its bindings.
@@ -294,4 +333,29 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a non-text payload".to_string())
+}
+
+/// Runs a synchronous module: its value, or the message of its failure. A panic is a failure of
+/// the call, never of the process.
+pub(crate) fn execute(plan: &ExecutionPlan, call: &CallPlan, args: &[Value]) -> Result<Value, String> {
+    let target = &plan.functions[call.function as usize];
+    let Module::Sync(f) = &target.module else {
+        return Err(format!("{}: cannot run an asynchronous module here", target.name));
+    };
+    let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret };
+    match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
+        Ok(Ok(v)) => returned(plan, call, v),
+        Ok(Err(e)) => Err(format!("{}: {}", target.name, e.0)),
+        Err(payload) => Err(format!("{}: module panicked: {}", target.name, panic_text(&*payload))),
+    }
+}
+
+/// Checks a module's result against the declared return type (SPEC §7.5).
+pub(crate) fn returned(plan: &ExecutionPlan, call: &CallPlan, v: Value) -> Result<Value, String> {
+    let target = &plan.functions[call.function as usize];
+    if target.verified {
+        return Ok(v);
+    }
+    crate::convert::conform(v, &call.ret)
+        .ok_or_else(|| format!("{}: returned a value that does not match its declared type {}", target.name, call.ret))
 }

@@ -6,15 +6,23 @@
 //! the higher-order functions, `ops` holds the built-in operations and `convert` the conversions.
 //! `json` reads run inputs and writes outputs, guided by the declared types.
 
+pub mod cache;
 mod convert;
 mod exec;
 mod hof;
+mod invoke;
 pub mod json;
+mod lazy;
+mod limit;
 mod ops;
+mod options;
 mod outcome;
 mod plan;
 mod run;
 mod sched;
+mod services;
 
+pub use cache::{CacheBackend, CacheStats, MemoryBackend};
 pub use outcome::{Event, RunError, RunOutcome, Status};
 pub use plan::{ExecutionPlan, PrepareError};
+pub use services::{DEFAULT_CACHE, Services};

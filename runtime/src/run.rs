@@ -39,10 +39,7 @@ impl ExecutionPlan {
         self.outputs
             .iter()
             .enumerate()
-            .filter_map(|(k, o)| match &slots[o.node as usize] {
-                Slot::Val(v) => Some((k, v.clone())),
-                _ => None,
-            })
+            .filter_map(|(k, o)| slots[o.node as usize].value().map(|v| (k, v.clone())))
             .collect()
     }
 
@@ -57,8 +54,14 @@ impl ExecutionPlan {
         let cx = RunCx { plan: self, inputs, errors: &errors };
         let main = &self.graphs[0];
         for i in 0..main.nodes.len() {
-            let r = cx.node(main, i, &state.slots, Frame::default(), &mut state.scratch);
-            state.slots.push(Slot::of(r));
+            let slot = cx.slot(0, i, &state.slots, Frame::default(), &mut state.scratch);
+            state.slots.push(slot);
+        }
+        // Outputs demand their lazy calls.
+        for o in &self.outputs {
+            if let Slot::Lazy(t) = &state.slots[o.node as usize] {
+                t.force(&cx, &mut state.scratch);
+            }
         }
         let outputs = self.outputs_of(&state.slots);
         self.give_state(state);
@@ -83,7 +86,7 @@ impl ExecutionPlan {
                 let shared = Arc::new(Shared { plan: self.clone(), inputs: inputs.into(), errors: Default::default() });
                 let by_node: Vec<(u32, usize)> = self.outputs.iter().enumerate().map(|(k, o)| (o.node, k)).collect();
                 let slots = sched::main(shared.clone(), &mut |node, slot| {
-                    if let Slot::Val(v) = slot {
+                    if let Some(v) = slot.value() {
                         for &(_, k) in by_node.iter().filter(|(n, _)| *n == node) {
                             sink(Event::Output { index: k, value: v.clone() });
                         }

@@ -7,10 +7,12 @@
 //! it goes on. Higher-order calls evaluate filter/map/count/sort-by elements concurrently but keep
 //! the outcome of index order: only the lowest failing element's failure is reported.
 
-use crate::exec::{Failed, Frame, NodeResult, RunCx, Scratch, Slot, match_case, panic_text};
+use crate::exec::{self, Failed, Frame, NodeResult, RunCx, Scratch, Slot, match_case, panic_text};
 use crate::hof::{self, Hof};
+use crate::invoke;
+use crate::lazy::Thunk;
 use crate::outcome::RunError;
-use crate::plan::{CallPlan, ExecutionPlan, GraphPlan, Kind};
+use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use asterism_registry::module::{BoxFuture, HigherOrder, Module};
 use asterism_registry::value::Value;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -26,33 +28,43 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn cx(&self) -> RunCx<'_> {
+    pub fn cx(&self) -> RunCx<'_> {
         RunCx { plan: &self.plan, inputs: &self.inputs, errors: &self.errors }
     }
 
     /// The same run with a separate error list.
-    fn isolated(&self) -> Arc<Shared> {
+    pub fn isolated(&self) -> Arc<Shared> {
         Arc::new(Shared { plan: self.plan.clone(), inputs: self.inputs.clone(), errors: Default::default() })
     }
 }
 
-type Started = BoxFuture<(u32, NodeResult)>;
+/// What a started node's future gives: its result, a request to start it again (its lazy inputs
+/// have run), or the news that its own lazy value has run (for a demanded node).
+pub(crate) enum Step {
+    Done(NodeResult),
+    Restart,
+    Forced,
+}
+
+type Started = BoxFuture<(u32, Step)>;
 
 /// Runs graph `g` of the plan with the given parameters and captures to its result.
 pub(crate) fn graph(shared: Arc<Shared>, g: u32, params: Vec<Value>, captures: Vec<Slot>) -> BoxFuture<NodeResult> {
     Box::pin(async move {
-        let result = shared.plan.graphs[g as usize].result as usize;
-        let slots = schedule(&shared, g, &params, &captures, &mut |_, _| {}).await;
-        slots[result].result()
+        let result = shared.plan.graphs[g as usize].result;
+        let slots = schedule(&shared, g, &params, &captures, &[result], &mut |_, _| {}).await;
+        slots[result as usize].result()
     })
 }
 
-/// Runs every node of graph `g`; `done(node, slot)` sees each node as it completes.
+/// Runs every node of graph `g`; `done(node, slot)` sees each node as it completes, and each
+/// node of `demanded` again once its lazy value has run (lazy values in `demanded` are forced).
 pub(crate) async fn schedule(
     shared: &Arc<Shared>,
     g: u32,
     params: &[Value],
     captures: &[Slot],
+    demanded: &[u32],
     done: &mut (dyn FnMut(u32, &Slot) + Send),
 ) -> Vec<Slot> {
     let plan = &shared.plan.graphs[g as usize];
@@ -68,41 +80,53 @@ pub(crate) async fn schedule(
             if !matches!(slots[i as usize], Slot::Empty) {
                 continue; // failed early through an input
             }
-            match start(shared, g, i, &slots, frame, &mut scratch) {
-                Ok(r) => complete(plan, i, r, &mut slots, &mut remaining, &mut ready, done),
-                Err(future) => pending.push(future),
+            let slot = match plan.nodes[i as usize].lazy {
+                true => shared.cx().park(g, i as usize, &slots),
+                false => match start(shared, g, i, &slots, frame, &mut scratch) {
+                    Ok(slot) => slot,
+                    Err(future) => {
+                        pending.push(future);
+                        continue;
+                    }
+                },
+            };
+            if let Some(t) = slot.unforced().filter(|_| demanded.contains(&i)) {
+                pending.push(Box::pin(force(shared.clone(), t.clone()).map(move |_| (i, Step::Forced))));
             }
+            complete(plan, i, slot, &mut slots, &mut remaining, &mut ready, done);
         }
         match pending.next().await {
-            Some((i, r)) => complete(plan, i, r, &mut slots, &mut remaining, &mut ready, done),
+            Some((i, Step::Done(r))) => complete(plan, i, Slot::of(r), &mut slots, &mut remaining, &mut ready, done),
+            Some((i, Step::Restart)) => ready.push(i),
+            Some((i, Step::Forced)) => done(i, &slots[i as usize]),
             None => break,
         }
     }
     slots
 }
 
-/// Records node `i`'s result; a failure fails at once every node taking `i` as an input.
+/// Records node `i`'s slot; a failure fails at once every node taking `i` as an input.
 fn complete(
     plan: &GraphPlan,
     i: u32,
-    r: NodeResult,
+    slot: Slot,
     slots: &mut [Slot],
     remaining: &mut [u32],
     ready: &mut Vec<u32>,
     done: &mut (dyn FnMut(u32, &Slot) + Send),
 ) {
-    let mut work = vec![(i, r)];
-    while let Some((i, r)) = work.pop() {
+    let mut work = vec![(i, slot)];
+    while let Some((i, slot)) = work.pop() {
         if !matches!(slots[i as usize], Slot::Empty) {
             continue;
         }
-        let failed = r.is_err();
-        slots[i as usize] = Slot::of(r);
+        let failed = slot.failed();
+        slots[i as usize] = slot;
         done(i, &slots[i as usize]);
         for &c in plan.consumers[i as usize].iter() {
             remaining[c as usize] -= 1;
             if failed && plan.nodes[c as usize].inputs.contains(&i) {
-                work.push((c, Err(Failed)));
+                work.push((c, Slot::Fail));
             } else if remaining[c as usize] == 0 {
                 ready.push(c);
             }
@@ -110,7 +134,27 @@ fn complete(
     }
 }
 
-/// Evaluates node `i` now if it is synchronous, else gives the future that will.
+/// Runs a lazy call unless it ran already; every caller gets the one result.
+pub(crate) fn force(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeResult> {
+    Box::pin(async move {
+        let run = || async {
+            let mut scratch = Scratch::default();
+            loop {
+                match start(&shared, thunk.g, thunk.i, &thunk.slots, Frame::default(), &mut scratch) {
+                    Ok(slot) => return slot.result(),
+                    Err(future) => match future.await.1 {
+                        Step::Done(r) => return r,
+                        Step::Restart | Step::Forced => continue,
+                    },
+                }
+            }
+        };
+        thunk.cell.get_or_init(run).await.clone()
+    })
+}
+
+/// Evaluates node `i` now if it is synchronous, else gives the future that will. A node with
+/// inputs whose lazy calls have not run waits for them first.
 fn start(
     shared: &Arc<Shared>,
     g: u32,
@@ -118,33 +162,49 @@ fn start(
     slots: &[Slot],
     frame: Frame<'_>,
     scratch: &mut Scratch,
-) -> Result<NodeResult, Started> {
+) -> Result<Slot, Started> {
     let plan = &shared.plan.graphs[g as usize];
     let node = &plan.nodes[i as usize];
-    if node.inputs.iter().any(|&x| matches!(slots[x as usize], Slot::Fail)) {
-        return Ok(Err(Failed));
+    if node.inputs.iter().any(|&x| slots[x as usize].failed()) {
+        return Ok(Slot::Fail);
+    }
+    let lazy: Vec<Arc<Thunk>> = node.inputs.iter().filter_map(|&x| slots[x as usize].unforced().cloned()).collect();
+    if !lazy.is_empty() {
+        let forced = future::join_all(lazy.into_iter().map(|t| force(shared.clone(), t)));
+        return Err(Box::pin(forced.map(move |_| (i, Step::Restart))));
     }
     let args =
         || -> Vec<Value> { node.inputs.iter().map(|&x| slots[x as usize].result().unwrap_or_default()).collect() };
     let graphs = &shared.plan.graphs;
+    let done = |f: BoxFuture<NodeResult>| -> Started { Box::pin(f.map(move |r| (i, Step::Done(r)))) };
     match &node.kind {
-        Kind::Call(call) if !matches!(shared.plan.functions[call.function as usize].module, Module::Sync(_)) => {
-            Err(call_future(shared.clone(), g, i, args()))
-        }
-        Kind::HigherOrder(h) if !graphs[h.lambda as usize].sync => {
+        Kind::Call(call) if call.waits => match &call.policy {
+            None => Err(done(Box::pin(call_future(shared.clone(), g, i, args())))),
+            Some(_) => {
+                let fallback = call.policy.as_ref().and_then(|p| p.fallback).map(|f| capture(graphs, f, slots));
+                Err(done(Box::pin(invoke::call(shared.clone(), g, i, args(), fallback.unwrap_or_default()))))
+            }
+        },
+        Kind::HigherOrder(h) if h.waits => {
             let captures = capture(graphs, h.lambda, slots);
-            Err(Box::pin(hof_future(shared.clone(), g, i, args(), captures).map(move |r| (i, r))))
+            match &h.policy {
+                None => Err(done(Box::pin(hof_future(shared.clone(), g, i, args(), captures)))),
+                Some(p) => {
+                    let fallback = p.fallback.map(|f| capture(graphs, f, slots)).unwrap_or_default();
+                    Err(done(Box::pin(invoke::higher_order(shared.clone(), g, i, args(), captures, fallback))))
+                }
+            }
         }
         kind if owner_graphs(kind).iter().any(|&c| !graphs[c as usize].sync) => {
             let first = slots[node.inputs[0] as usize].result().unwrap_or_default();
             let owned: Vec<Slot> = slots.to_vec();
-            Err(Box::pin(owner_future(shared.clone(), g, i, first, owned).map(move |r| (i, r))))
+            Err(done(Box::pin(owner_future(shared.clone(), g, i, first, owned))))
         }
-        _ => Ok(shared.cx().node(plan, i as usize, slots, frame, scratch)),
+        _ => Ok(shared.cx().eval(g, i as usize, slots, frame, scratch)),
     }
 }
 
-fn capture(graphs: &[GraphPlan], g: u32, slots: &[Slot]) -> Vec<Slot> {
+pub(crate) fn capture(graphs: &[GraphPlan], g: u32, slots: &[Slot]) -> Vec<Slot> {
     graphs[g as usize].captures.iter().map(|&p| slots[p as usize].clone()).collect()
 }
 
@@ -162,38 +222,57 @@ fn owner_graphs(kind: &Kind) -> Vec<u32> {
     }
 }
 
-/// A call of an asynchronous or blocking module.
-fn call_future(shared: Arc<Shared>, g: u32, i: u32, args: Vec<Value>) -> Started {
-    Box::pin(async move {
-        let node = &shared.plan.graphs[g as usize].nodes[i as usize];
-        let Kind::Call(call) = &node.kind else { unreachable!("call_future is only started for calls") };
-        let target = &shared.plan.functions[call.function as usize];
-        let outcome = match &target.module {
-            Module::Async(f) => AssertUnwindSafe(f(args)).catch_unwind().await.map_err(|p| panic_text(&*p)),
-            Module::Blocking(f) => {
-                let f = f.clone();
-                tokio::task::spawn_blocking(move || f(args)).await.map_err(|e| match e.try_into_panic() {
-                    Ok(p) => panic_text(&*p),
-                    Err(e) => e.to_string(),
-                })
-            }
-            _ => unreachable!("synchronous calls are evaluated in place"),
-        };
-        (i, finish_call(&shared.cx(), node, call, &target.name, outcome))
-    })
+/// A call of an asynchronous or blocking module without options; a failure is a root failure.
+async fn call_future(shared: Arc<Shared>, g: u32, i: u32, args: Vec<Value>) -> NodeResult {
+    let node = &shared.plan.graphs[g as usize].nodes[i as usize];
+    execute(&shared.plan, g, i, args, false).await.map_err(|m| shared.cx().fail(node, m))
 }
 
-fn finish_call(
-    cx: &RunCx<'_>,
-    node: &crate::plan::NodePlan,
-    call: &CallPlan,
-    name: &str,
-    outcome: Result<asterism_registry::ModuleResult, String>,
-) -> NodeResult {
+/// Runs the module of call node `i` of graph `g`: its value or the message of its failure.
+/// A synchronous module runs in place, or on the blocking pool when `abandonable` (so a timeout
+/// can abandon it).
+pub(crate) async fn execute(
+    plan: &Arc<ExecutionPlan>,
+    g: u32,
+    i: u32,
+    args: Vec<Value>,
+    abandonable: bool,
+) -> Result<Value, String> {
+    let node = &plan.graphs[g as usize].nodes[i as usize];
+    let Kind::Call(call) = &node.kind else { unreachable!("execute is only started for calls") };
+    let target = &plan.functions[call.function as usize];
+    let blocking = |run: Box<dyn FnOnce() -> Result<Value, String> + Send>| async move {
+        tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| match e.try_into_panic() {
+            Ok(p) => Err(format!("{}: module panicked: {}", target.name, panic_text(&*p))),
+            Err(e) => Err(format!("{}: {e}", target.name)),
+        })
+    };
+    let outcome = match &target.module {
+        Module::Sync(_) if abandonable => {
+            let plan = plan.clone();
+            return blocking(Box::new(move || {
+                let Kind::Call(call) = &plan.graphs[g as usize].nodes[i as usize].kind else {
+                    unreachable!("execute is only started for calls")
+                };
+                exec::execute(&plan, call, &args)
+            }))
+            .await;
+        }
+        Module::Sync(_) => return exec::execute(plan, call, &args),
+        Module::Async(f) => AssertUnwindSafe(f(args)).catch_unwind().await.map_err(|p| panic_text(&*p)),
+        Module::Blocking(f) => {
+            let f = f.clone();
+            tokio::task::spawn_blocking(move || f(args)).await.map_err(|e| match e.try_into_panic() {
+                Ok(p) => panic_text(&*p),
+                Err(e) => e.to_string(),
+            })
+        }
+        Module::HigherOrder(_) => unreachable!("higher-order calls are not module calls"),
+    };
     match outcome {
-        Ok(Ok(v)) => cx.returned(node, call, v),
-        Ok(Err(e)) => Err(cx.fail(node, format!("{name}: {}", e.0))),
-        Err(panic) => Err(cx.fail(node, format!("{name}: module panicked: {panic}"))),
+        Ok(Ok(v)) => exec::returned(plan, call, v),
+        Ok(Err(e)) => Err(format!("{}: {}", target.name, e.0)),
+        Err(panic) => Err(format!("{}: module panicked: {panic}", target.name)),
     }
 }
 
@@ -232,7 +311,13 @@ async fn owner_future(shared: Arc<Shared>, g: u32, i: u32, first: Value, slots: 
 }
 
 /// A higher-order call whose lambda waits.
-async fn hof_future(shared: Arc<Shared>, g: u32, i: u32, args: Vec<Value>, captures: Vec<Slot>) -> NodeResult {
+pub(crate) async fn hof_future(
+    shared: Arc<Shared>,
+    g: u32,
+    i: u32,
+    args: Vec<Value>,
+    captures: Vec<Slot>,
+) -> NodeResult {
     let node = &shared.plan.graphs[g as usize].nodes[i as usize];
     let Kind::HigherOrder(h) = &node.kind else { unreachable!("hof_future is only started for higher-order calls") };
     let Some(items) = args.first().and_then(Value::as_list) else {
@@ -273,9 +358,10 @@ async fn hof_future(shared: Arc<Shared>, g: u32, i: u32, args: Vec<Value>, captu
     }
 }
 
-/// Runs the main graph of a synchronous-or-not plan.
+/// Runs the main graph; the outputs' nodes are demanded.
 pub(crate) async fn main(shared: Arc<Shared>, done: &mut (dyn FnMut(u32, &Slot) + Send)) -> Vec<Slot> {
-    schedule(&shared, 0, &[], &[], done).await
+    let outputs: Vec<u32> = shared.plan.outputs.iter().map(|o| o.node).collect();
+    schedule(&shared, 0, &[], &[], &outputs, done).await
 }
 
 #[cfg(test)]
@@ -284,7 +370,7 @@ mod tests {
     use crate::plan::{Kind, NodePlan};
 
     fn node(inputs: &[u32]) -> NodePlan {
-        NodePlan { kind: Kind::Not, inputs: inputs.into(), line: 1, start: 0 }
+        NodePlan { kind: Kind::Not, inputs: inputs.into(), line: 1, start: 0, lazy: false }
     }
 
     #[test]
@@ -302,7 +388,7 @@ mod tests {
         let mut remaining = vec![0, 0, 2, 1, 1];
         let mut ready = Vec::new();
         let mut seen = Vec::new();
-        complete(&plan, 0, Err(Failed), &mut slots, &mut remaining, &mut ready, &mut |i, _| seen.push(i));
+        complete(&plan, 0, Slot::Fail, &mut slots, &mut remaining, &mut ready, &mut |i, _| seen.push(i));
         assert_eq!(seen, [0, 2, 3], "n2 and n3 fail at once; n1 is still pending");
         assert!(matches!(slots[2], Slot::Fail) && matches!(slots[3], Slot::Fail));
         assert_eq!(ready, [4], "a node that only captures the failed value still runs");

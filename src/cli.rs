@@ -46,6 +46,10 @@ enum Command {
         /// Print each output as a JSON line as soon as it is ready, then the final document
         #[arg(long)]
         stream: bool,
+        /// After the run, print the run time and the call caches' hits, misses and entries on
+        /// standard error
+        #[arg(long)]
+        stats: bool,
     },
     /// Parse and type-check FILE ('-' reads standard input)
     Check {
@@ -91,8 +95,8 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check { file, json } => check::check(&file, json),
-        Command::Run { file, input, file_inputs, json, stream } => {
-            run::run(run::Args { file, inputs: input, file_inputs, json, stream })
+        Command::Run { file, input, file_inputs, json, stream, stats } => {
+            run::run(run::Args { file, inputs: input, file_inputs, json, stream, stats })
         }
         Command::Compile { file, emit } => compile::compile(&file, emit),
     }

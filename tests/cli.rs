@@ -225,3 +225,19 @@ fn compile_emits_each_stage() {
     assert!(String::from_utf8_lossy(&ir.stdout).contains("graph 0 (main):"));
     assert_eq!(asterism(&["compile", &file("e.cst", b"x = y\nout x\n")], None).status.code(), Some(1));
 }
+
+#[test]
+fn stats_report_the_call_caches_and_log_lines_go_to_stderr() {
+    let cache = cache_dir("stats");
+    let src = b"in x: Int\na = add(x, 1) with cache: 1min\nb = add(x, 1) with cache: 1min\n\
+                d = divide(x, 0) with on_error: log\nout a\nout b\nout d\n";
+    let path = file("stats.cst", src);
+    let out = run_args(&["run", &path, "-i", "x=3", "--json", "--stats"], None, &cache);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out), serde_json::json!({"status": "completed", "outputs": {"a": 4, "b": 4, "d": 0}}));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[asterism] stdlib.math.divide: division by zero (on_error: log)\n"), "{stderr}");
+    assert!(stderr.contains("stats: cache 'default': 1 hit, 1 miss, 1 entry\n"), "{stderr}");
+    let plain = run_args(&["run", &path, "-i", "x=3"], None, &cache);
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("stats:"));
+}

@@ -1,13 +1,23 @@
 //! The planning stage: optimised IR → the final DagSpec.
 //!
 //! Keeps exactly the nodes a run needs: every output, every node that can fail or have an effect
-//! in the main graph (each assignment is evaluated once per run, SPEC §7.1), and everything those
-//! depend on, including the values deferred graphs capture. Unneeded pure nodes and the graphs
+//! in the main graph (each assignment is evaluated once per run, SPEC §7.1) — reading a lazy
+//! call's value is one, since it runs the call — and everything those depend on, including the
+//! values deferred graphs capture. Unneeded pure nodes and the graphs
 //! only they ran are dropped; nodes, captures and graphs are renumbered, keeping order, so every
 //! graph stays topologically sorted.
 
 use crate::optimise::may_fail;
 use asterism_registry::dag::{DagSpec, Graph, GraphId, NodeId, Op};
+
+/// Whether a node is a call `with lazy`.
+fn is_lazy(op: &Op) -> bool {
+    match op {
+        Op::Call(c) => c.options.lazy,
+        Op::HigherOrder { call, .. } => call.options.lazy,
+        _ => false,
+    }
+}
 
 pub fn plan(spec: DagSpec) -> DagSpec {
     let n = spec.graphs.len();
@@ -29,9 +39,13 @@ pub fn plan(spec: DagSpec) -> DagSpec {
 
     let mut live: Vec<Vec<bool>> = spec.graphs.iter().map(|g| vec![false; g.nodes.len()]).collect();
     let mut work: Vec<(usize, NodeId)> = spec.outputs.iter().map(|o| (0, o.node)).collect();
-    for (i, node) in spec.graphs[0].nodes.iter().enumerate() {
-        let effect =
-            may_fail(&node.op, &spec.types[node.ty as usize]) || node.op.graphs().iter().any(|&c| fails[c as usize]);
+    // A lazy call runs when demanded: evaluating an assignment that reads it is an effect.
+    let main = &spec.graphs[0];
+    let lazy = |n: &NodeId| main.nodes.get(*n as usize).is_some_and(|m| is_lazy(&m.op));
+    for (i, node) in main.nodes.iter().enumerate() {
+        let effect = may_fail(&node.op, &spec.types[node.ty as usize])
+            || node.op.graphs().iter().any(|&c| fails[c as usize] || spec.graphs[c as usize].captures.iter().any(lazy))
+            || node.inputs.iter().any(lazy);
         if effect {
             work.push((0, i as NodeId));
         }

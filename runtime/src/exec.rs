@@ -199,13 +199,16 @@ impl RunCx<'_> {
         let node = &plan.nodes[i];
         let mut inputs = [&Value::None; 2];
         for (k, &x) in node.inputs.iter().enumerate() {
-            let v = match &slots[x as usize] {
-                Slot::Val(v) => v,
-                Slot::Lazy(t) => t.force(self, scratch).as_ref().map_err(|_| Failed)?,
+            match &slots[x as usize] {
+                Slot::Val(v) if k < 2 => inputs[k] = v,
+                Slot::Val(_) => {}
+                Slot::Lazy(t) => {
+                    let v = t.force(self, scratch).as_ref().map_err(|_| Failed)?;
+                    if k < 2 {
+                        inputs[k] = v;
+                    }
+                }
                 Slot::Fail | Slot::Empty => return Err(Failed),
-            };
-            if k < 2 {
-                inputs[k] = v;
             }
         }
         let [a, b] = inputs;
@@ -337,6 +340,7 @@ pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs a synchronous module: its value, or the message of its failure. A panic is a failure of
 /// the call, never of the process.
+#[inline]
 pub(crate) fn execute(plan: &ExecutionPlan, call: &CallPlan, args: &[Value]) -> Result<Value, String> {
     let target = &plan.functions[call.function as usize];
     let Module::Sync(f) = &target.module else {
@@ -344,6 +348,7 @@ pub(crate) fn execute(plan: &ExecutionPlan, call: &CallPlan, args: &[Value]) -> 
     };
     let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret };
     match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
+        Ok(Ok(v)) if target.verified => Ok(v),
         Ok(Ok(v)) => returned(plan, call, v),
         Ok(Err(e)) => Err(format!("{}: {}", target.name, e.0)),
         Err(payload) => Err(format!("{}: module panicked: {}", target.name, panic_text(&*payload))),

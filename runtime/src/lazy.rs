@@ -39,6 +39,8 @@ impl Thunk {
     }
 
     /// Runs the call now unless it ran already (synchronous plans only).
+    #[cold]
+    #[inline(never)]
     pub fn force(&self, cx: &RunCx<'_>, scratch: &mut Scratch) -> &NodeResult {
         if self.cell.get().is_none() {
             let plan = &cx.plan.graphs[self.g as usize];

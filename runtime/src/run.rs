@@ -53,8 +53,11 @@ impl ExecutionPlan {
         let errors = Mutex::new(Vec::new());
         let cx = RunCx { plan: self, inputs, errors: &errors };
         let main = &self.graphs[0];
-        for i in 0..main.nodes.len() {
-            let slot = cx.slot(0, i, &state.slots, Frame::default(), &mut state.scratch);
+        for (i, node) in main.nodes.iter().enumerate() {
+            let slot = match node.lazy {
+                true => cx.park(0, i, &state.slots),
+                false => Slot::of(cx.node(main, i, &state.slots, Frame::default(), &mut state.scratch)),
+            };
             state.slots.push(slot);
         }
         // Outputs demand their lazy calls.

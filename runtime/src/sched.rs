@@ -17,6 +17,7 @@ use asterism_registry::module::{BoxFuture, HigherOrder, Module};
 use asterism_registry::value::Value;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::{FutureExt, future};
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
@@ -176,32 +177,36 @@ fn start(
     let args =
         || -> Vec<Value> { node.inputs.iter().map(|&x| slots[x as usize].result().unwrap_or_default()).collect() };
     let graphs = &shared.plan.graphs;
-    let done = |f: BoxFuture<NodeResult>| -> Started { Box::pin(f.map(move |r| (i, Step::Done(r)))) };
     match &node.kind {
         Kind::Call(call) if call.waits => match &call.policy {
-            None => Err(done(Box::pin(call_future(shared.clone(), g, i, args())))),
+            None => Err(boxed(i, call_future(shared.clone(), g, i, args()))),
             Some(_) => {
                 let fallback = call.policy.as_ref().and_then(|p| p.fallback).map(|f| capture(graphs, f, slots));
-                Err(done(Box::pin(invoke::call(shared.clone(), g, i, args(), fallback.unwrap_or_default()))))
+                Err(boxed(i, invoke::call(shared.clone(), g, i, args(), fallback.unwrap_or_default())))
             }
         },
         Kind::HigherOrder(h) if h.waits => {
             let captures = capture(graphs, h.lambda, slots);
             match &h.policy {
-                None => Err(done(Box::pin(hof_future(shared.clone(), g, i, args(), captures)))),
+                None => Err(boxed(i, hof_future(shared.clone(), g, i, args(), captures))),
                 Some(p) => {
                     let fallback = p.fallback.map(|f| capture(graphs, f, slots)).unwrap_or_default();
-                    Err(done(Box::pin(invoke::higher_order(shared.clone(), g, i, args(), captures, fallback))))
+                    Err(boxed(i, invoke::higher_order(shared.clone(), g, i, args(), captures, fallback)))
                 }
             }
         }
         kind if owner_graphs(kind).iter().any(|&c| !graphs[c as usize].sync) => {
             let first = slots[node.inputs[0] as usize].result().unwrap_or_default();
             let owned: Vec<Slot> = slots.to_vec();
-            Err(done(Box::pin(owner_future(shared.clone(), g, i, first, owned))))
+            Err(boxed(i, owner_future(shared.clone(), g, i, first, owned)))
         }
         _ => Ok(shared.cx().eval(g, i as usize, slots, frame, scratch)),
     }
+}
+
+/// A node's future as the scheduler polls it.
+fn boxed(i: u32, f: impl Future<Output = NodeResult> + Send + 'static) -> Started {
+    Box::pin(f.map(move |r| (i, Step::Done(r))))
 }
 
 pub(crate) fn capture(graphs: &[GraphPlan], g: u32, slots: &[Slot]) -> Vec<Slot> {

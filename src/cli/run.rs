@@ -1,9 +1,11 @@
-//! `asterism run FILE [-i NAME=VALUE]... [-f INPUTS.json | -f -] [--json] [--stream]` (SPEC §11).
+//! `asterism run FILE [-i NAME=VALUE]... [-f INPUTS.json | -f -] [--json] [--stream] [--stats]`
+//! (SPEC §11).
 //!
 //! Compiles FILE (or takes its plan from the on-disk cache), reads the inputs, runs, and reports:
 //! with `--json` one document on standard output; otherwise the outputs, pretty-printed, on
 //! standard output and warnings, failures and input errors on standard error; with `--stream` one
-//! JSON line per output as it is ready, then the final document.
+//! JSON line per output as it is ready, then the final document. `--stats` adds the run time and
+//! the call-cache counters on standard error.
 
 use super::{
     EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, plan_cache, println, read, usage_error,
@@ -18,6 +20,7 @@ pub struct Args {
     pub file_inputs: Option<String>,
     pub json: bool,
     pub stream: bool,
+    pub stats: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -54,8 +57,33 @@ pub fn run(args: Args) -> ExitCode {
         Ok(inputs) => inputs,
         Err(errors) => return input_error(&errors, args.json),
     };
+    let started = std::time::Instant::now();
     let outcome = if args.stream { stream(&pipeline, inputs) } else { pipeline.run_blocking(&inputs) };
-    report(&args, &bytes, &outcome)
+    let elapsed = started.elapsed();
+    let code = report(&args, &bytes, &outcome);
+    if args.stats {
+        eprint(&stats(&engine, elapsed));
+    }
+    code
+}
+
+/// The `--stats` lines: run time, then one line per call cache used.
+fn stats(engine: &Engine, elapsed: std::time::Duration) -> String {
+    let plural = |n: u64, word: &str, words: &str| format!("{n} {}", if n == 1 { word } else { words });
+    let mut text = format!("stats: run took {elapsed:.2?}\n");
+    let caches = engine.call_cache_stats();
+    if caches.is_empty() {
+        text.push_str("stats: no call cache was used\n");
+    }
+    for (name, s) in caches {
+        text.push_str(&format!(
+            "stats: cache '{name}': {}, {}, {}\n",
+            plural(s.hits, "hit", "hits"),
+            plural(s.misses, "miss", "misses"),
+            plural(s.entries, "entry", "entries")
+        ));
+    }
+    text
 }
 
 /// The pipeline of `bytes`: from the plan cache, or compiled (then cached when warning-free).

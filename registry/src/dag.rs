@@ -287,6 +287,19 @@ pub enum Op {
 }
 
 impl Op {
+    /// The call of a module or higher-order call: its function and options.
+    pub fn call(&self) -> Option<&CallSpec> {
+        match self {
+            Op::Call(c) | Op::HigherOrder { call: c, .. } => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a call `with lazy`, which runs when its value is first demanded.
+    pub fn is_lazy(&self) -> bool {
+        self.call().is_some_and(|c| c.options.lazy)
+    }
+
     /// The graphs this operation runs (deferred parts and lambda bodies).
     pub fn graphs(&self) -> Vec<GraphId> {
         match self {

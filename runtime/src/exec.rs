@@ -6,6 +6,8 @@
 //! run only when their owner decides so (§7.2): `if` runs one arm, `branch` its conditions in order
 //! and one arm, `and`/`or` their right side only when the left does not decide, a guard its value
 //! only when the condition holds, `??` its default only for None, `match` the chosen body.
+//! A lazy call becomes a thunk (`park`), forced in place by the first node that reads it; captures
+//! pass thunks on unforced. Calls with options go through `invoke`.
 //! Buffers come from `Scratch`, so a warm run allocates only the values it produces.
 
 use crate::hof;

@@ -4,6 +4,8 @@
 //! (validation, module resolution, per-node run-ready data); `run` runs it: `exec` evaluates
 //! synchronous graphs in one pass, `sched` schedules graphs with waiting module calls, `hof` runs
 //! the higher-order functions, `ops` holds the built-in operations and `convert` the conversions.
+//! Call options: `options` (the prepared `Policy`), `invoke` (calls with a policy), `cache`,
+//! `limit`, `services` (what an engine's runs share) and `lazy` (calls run on demand).
 //! `json` reads run inputs and writes outputs, guided by the declared types.
 
 pub mod cache;

@@ -6,6 +6,9 @@
 //! an input at once, without waiting for their other inputs (SPEC §7.3); work that does not need
 //! it goes on. Higher-order calls evaluate filter/map/count/sort-by elements concurrently but keep
 //! the outcome of index order: only the lowest failing element's failure is reported.
+//! Calls whose options wait run through `invoke`. A lazy call's slot gets a thunk; a node reading
+//! an unforced thunk first forces it (`force`, shared by all who demand it) and then starts again;
+//! demanded nodes (outputs, a graph's result) are forced as soon as their thunk exists.
 
 use crate::exec::{self, Failed, Frame, NodeResult, RunCx, Scratch, Slot, match_case, panic_text};
 use crate::hof::{self, Hof};

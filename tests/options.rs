@@ -463,3 +463,15 @@ async fn a_cached_higher_order_call_is_keyed_by_its_arguments_and_captured_value
     assert_eq!(json(&f.run(src, r#"{"k": 2}"#).await), r#"{"xs":[12,22]}"#);
     assert_eq!(f.calls("counted 1"), 2, "another captured value is another key");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_lazy_failure_forced_inside_a_handled_call_is_still_the_runs_failure() {
+    let f = Fakes::new();
+    let src = "e = flaky(\"e\", 9) with lazy\nxs = map([1, 2], i => i + e) with on_error: skip\nout xs\n";
+    let outcome = f.run(src, "{}").await;
+    assert_eq!(outcome.status(), Status::Failed);
+    assert_eq!(messages(&outcome), ["flaky: attempt 1 failed"], "recorded once, as the lazy call's failure");
+    assert_eq!(outcome.errors()[0].line, 1);
+    assert_eq!(json(&outcome), "{}", "the map needed the failed value: not its own failure to skip");
+    assert_eq!(f.calls("e"), 1);
+}

@@ -79,7 +79,11 @@ pub(crate) type NodeResult = Result<Value, Failed>;
 pub(crate) struct RunCx<'a> {
     pub plan: &'a ExecutionPlan,
     pub inputs: &'a [Value],
+    /// Where failures are recorded: the run's list, or a separate one (a higher-order call's
+    /// attempt).
     pub errors: &'a Mutex<Vec<RunError>>,
+    /// The run's own list, where lazy calls record their failures wherever they are forced.
+    pub root: &'a Mutex<Vec<RunError>>,
 }
 
 /// The environment of one graph invocation.

@@ -43,6 +43,8 @@ impl Thunk {
     #[inline(never)]
     pub fn force(&self, cx: &RunCx<'_>, scratch: &mut Scratch) -> &NodeResult {
         if self.cell.get().is_none() {
+            // A lazy call's failure is a root failure of the run, whoever forces it.
+            let cx = RunCx { errors: cx.root, ..*cx };
             let plan = &cx.plan.graphs[self.g as usize];
             let r = cx.node(plan, self.i as usize, &self.slots, Frame::default(), scratch);
             let _ = self.cell.set(r);

@@ -51,7 +51,7 @@ impl ExecutionPlan {
         }
         let mut state = self.take_state();
         let errors = Mutex::new(Vec::new());
-        let cx = RunCx { plan: self, inputs, errors: &errors };
+        let cx = RunCx { plan: self, inputs, errors: &errors, root: &errors };
         let main = &self.graphs[0];
         for (i, node) in main.nodes.iter().enumerate() {
             let slot = match node.lazy {
@@ -86,7 +86,7 @@ impl ExecutionPlan {
                 outcome
             }
             None => {
-                let shared = Arc::new(Shared { plan: self.clone(), inputs: inputs.into(), errors: Default::default() });
+                let shared = Arc::new(Shared::new(self.clone(), inputs.into()));
                 let by_node: Vec<(u32, usize)> = self.outputs.iter().enumerate().map(|(k, o)| (o.node, k)).collect();
                 let slots = sched::main(shared.clone(), &mut |node, slot| {
                     if let Some(v) = slot.value() {

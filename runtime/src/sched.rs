@@ -28,17 +28,35 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct Shared {
     pub plan: Arc<ExecutionPlan>,
     pub inputs: Arc<[Value]>,
+    /// Where failures are recorded: the run's list, or a separate one (`isolated`).
     pub errors: Arc<Mutex<Vec<RunError>>>,
+    /// The run's own list, where lazy calls record their failures wherever they are forced.
+    pub root: Arc<Mutex<Vec<RunError>>>,
 }
 
 impl Shared {
+    pub fn new(plan: Arc<ExecutionPlan>, inputs: Arc<[Value]>) -> Shared {
+        let errors: Arc<Mutex<Vec<RunError>>> = Default::default();
+        Shared { plan, inputs, root: errors.clone(), errors }
+    }
+
     pub fn cx(&self) -> RunCx<'_> {
-        RunCx { plan: &self.plan, inputs: &self.inputs, errors: &self.errors }
+        RunCx { plan: &self.plan, inputs: &self.inputs, errors: &self.errors, root: &self.root }
     }
 
     /// The same run with a separate error list.
     pub fn isolated(&self) -> Arc<Shared> {
-        Arc::new(Shared { plan: self.plan.clone(), inputs: self.inputs.clone(), errors: Default::default() })
+        let (plan, inputs, root) = (self.plan.clone(), self.inputs.clone(), self.root.clone());
+        Arc::new(Shared { plan, inputs, errors: Default::default(), root })
+    }
+
+    /// The same run recording in the run's own error list.
+    fn rooted(self: &Arc<Self>) -> Arc<Shared> {
+        if Arc::ptr_eq(&self.errors, &self.root) {
+            return self.clone();
+        }
+        let (plan, inputs, root) = (self.plan.clone(), self.inputs.clone(), self.root.clone());
+        Arc::new(Shared { plan, inputs, errors: root.clone(), root })
     }
 }
 
@@ -141,6 +159,8 @@ fn complete(
 /// Runs a lazy call unless it ran already; every caller gets the one result.
 pub(crate) fn force(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeResult> {
     Box::pin(async move {
+        // A lazy call's failure is a root failure of the run, whoever forces it.
+        let shared = shared.rooted();
         let run = || async {
             let mut scratch = Scratch::default();
             loop {

@@ -35,7 +35,6 @@ pub(crate) struct Target {
     pub name: Arc<str>,
     pub module: Module,
     pub verified: bool,
-    pub fingerprint: asterism_registry::Fingerprint,
 }
 
 #[derive(Debug)]
@@ -203,12 +202,7 @@ impl ExecutionPlan {
                     return Err(PrepareError::Fingerprint(f.name.clone()));
                 }
                 let module = registered.module.clone().ok_or_else(|| PrepareError::NotImplemented(f.name.clone()))?;
-                Ok(Target {
-                    name: f.name.as_str().into(),
-                    module,
-                    verified: registered.verified,
-                    fingerprint: f.fingerprint,
-                })
+                Ok(Target { name: f.name.as_str().into(), module, verified: registered.verified })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let types = &spec.types;
@@ -328,7 +322,7 @@ impl Prep<'_> {
             options: &call.options,
             fallback: call.fallback,
             function: &target.name,
-            fingerprint: &target.fingerprint,
+            fingerprint: &self.spec.functions[call.function as usize].fingerprint,
             arg_types,
             ty,
             lambda: lambda.filter(|_| call.options.cache_ms.is_some()).map(|l| (self.hash(), l)),

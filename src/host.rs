@@ -183,7 +183,7 @@ macro_rules! host_fn {
         {
             fn into_module(self, name: &str, params: &[&str]) -> (Signature, Module) {
                 let sig = signature(name, params, vec![$($a::lang_type()),*], R::Value::lang_type());
-                                let module = Module::sync(move |args| {
+                let module = Module::sync(move |args| {
                     let _ = &args;
                     (self)($(arg::<$a>(args, $i)?),*).into_result()
                 });
@@ -201,10 +201,10 @@ macro_rules! host_fn {
             fn into_module(self, name: &str, params: &[&str]) -> (Signature, Module) {
                 let sig = signature(name, params, vec![$($a::lang_type()),*], R::Value::lang_type());
                 let f = std::sync::Arc::new(self);
-                                let module = Module::asynchronous(move |args| {
+                let module = Module::asynchronous(move |args| {
                     let _ = &args;
                     let f = f.clone();
-                                        async move { f($(arg::<$a>(&args, $i)?),*).await.into_result() }
+                    async move { f($(arg::<$a>(&args, $i)?),*).await.into_result() }
                 });
                 (sig, module)
             }

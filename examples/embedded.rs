@@ -1,5 +1,6 @@
 //! Embedding Asterism in a Rust service: register host functions (one synchronous, one async
-//! "model call"), compile a pipeline, run it, and show what a compile error looks like.
+//! "model call"), compile a pipeline, run it, call a flaky service with options (retry, timeout,
+//! cache), and show what a compile error looks like.
 //!
 //!     cargo run --example embedded
 
@@ -44,6 +45,33 @@ out verdict
             println!("ready: {name}");
         }
     }
+
+    // Call options: a service that fails on its first call is retried; results are cached, so
+    // the second run does not call it at all.
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    engine.register_async_fn("service.lookup", &["key"], move |key: String| {
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            if n == 0 { Err(format!("{key}: connection reset")) } else { Ok(key.len() as i64) }
+        }
+    })?;
+    let lookup = engine
+        .compile(
+            "lookup.cst",
+            "in key: String
+n = lookup(key) with retry: 2, timeout: 1s, cache: 5min
+out n
+",
+        )
+        .map_err(|d| d.render(false))?;
+    let inputs = lookup.parse_inputs(br#"{"key": "asterism"}"#).map_err(|e| e.join("; "))?;
+    for _ in 0..2 {
+        println!("lookup: {}", lookup.run(&inputs).await.outputs_json(Layout::Compact));
+    }
+    let stats = engine.call_cache_stats();
+    println!("service calls: {}, cache: {stats:?}", calls.load(std::sync::atomic::Ordering::Relaxed));
 
     // Compile errors render like the CLI's.
     if let Err(diagnostics) = engine.compile("typo.cst", "in review: String\nout reveiw\n") {

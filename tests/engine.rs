@@ -70,6 +70,25 @@ fn a_corrupted_dag_spec_is_refused() {
     let mut spec = pipeline.spec().clone();
     spec.graphs[0].nodes[0].inputs.push(7);
     assert!(engine.load(spec).is_err());
+
+    // Option values the checker would refuse (a concurrency of 0 would wait forever).
+    let limited = engine
+        .compile(
+            "t.cst",
+            "in a: Int
+x = add(a, 1) with concurrency: 2
+out x
+",
+        )
+        .unwrap();
+    let mut spec = limited.spec().clone();
+    for node in &mut spec.graphs[0].nodes {
+        if let asterism_registry::dag::Op::Call(c) = &mut node.op {
+            c.options.concurrency = Some(0);
+        }
+    }
+    let refused = engine.load(spec).unwrap_err();
+    assert!(refused.to_string().contains("option value out of range"), "{refused}");
 }
 
 #[test]

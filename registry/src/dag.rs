@@ -210,6 +210,20 @@ impl CallOptions {
     pub fn is_default(&self) -> bool {
         *self == CallOptions::default()
     }
+
+    /// Whether every value is in the range the checker allows (SPEC §6.2).
+    pub fn is_valid(&self) -> bool {
+        let positive = |v: Option<u64>| v.is_none_or(|v| v > 0);
+        positive(self.timeout_ms)
+            && positive(self.delay_ms)
+            && positive(self.cache_ms)
+            && positive(self.batch_timeout_ms)
+            && positive(self.checkpoint_ms)
+            && self.concurrency.is_none_or(|n| n > 0)
+            && self.batch.is_none_or(|n| n > 0)
+            && self.throttle.is_none_or(|(count, _)| count > 0)
+            && self.priority.is_none_or(|p| p <= 100)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -401,6 +415,9 @@ impl DagSpec {
                 };
                 if !ok {
                     return bad("operand out of range");
+                }
+                if node.op.call().is_some_and(|c| !c.options.is_valid()) {
+                    return bad("an option value out of range");
                 }
             }
         }

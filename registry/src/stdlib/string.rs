@@ -5,6 +5,7 @@
 use super::args::{self, strings};
 use crate::module::{Module, ModuleResult};
 use crate::value::Value;
+use std::sync::Arc;
 
 pub(super) fn module(name: &str) -> Option<Module> {
     Some(match name {
@@ -28,43 +29,29 @@ pub(super) fn module(name: &str) -> Option<Module> {
     })
 }
 
-thread_local! {
-    /// Where case mappings are built, so the result costs one allocation (its own).
-    static BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-/// The string `build` writes, built in the thread's buffer.
-fn buffered(build: impl FnOnce(&mut String)) -> Value {
-    BUFFER.with(|b| {
-        let mut b = b.borrow_mut();
-        b.clear();
-        build(&mut b);
-        Value::str(b.as_str())
-    })
-}
-
-/// Full Unicode upper-casing: a per-scalar mapping, so it can be written scalar by scalar.
-fn upper(s: &str) -> Value {
-    buffered(|b| {
-        if s.is_ascii() {
-            b.push_str(s);
-            b.make_ascii_uppercase();
-        } else {
-            s.chars().flat_map(char::to_uppercase).for_each(|c| b.push(c));
-        }
-    })
-}
-
-/// Full Unicode lower-casing; beyond ASCII it needs context (the final sigma), so the standard
-/// library does it.
-fn lower(s: &str) -> Value {
-    if !s.is_ascii() {
-        return Value::str(s.to_lowercase());
+/// An ASCII string case-mapped in place in its own allocation: one allocation, one copy.
+fn ascii_mapped(s: &str, map: fn(&mut str)) -> Value {
+    let mut owned: Arc<str> = Arc::from(s);
+    if let Some(m) = Arc::get_mut(&mut owned) {
+        map(m);
     }
-    buffered(|b| {
-        b.push_str(s);
-        b.make_ascii_lowercase();
-    })
+    Value::Str(owned)
+}
+
+/// Full Unicode upper-casing.
+fn upper(s: &str) -> Value {
+    match s.is_ascii() {
+        true => ascii_mapped(s, str::make_ascii_uppercase),
+        false => Value::str(s.to_uppercase()),
+    }
+}
+
+/// Full Unicode lower-casing (beyond ASCII it needs context: the final sigma).
+fn lower(s: &str) -> Value {
+    match s.is_ascii() {
+        true => ascii_mapped(s, str::make_ascii_lowercase),
+        false => Value::str(s.to_lowercase()),
+    }
 }
 
 /// A module of one String argument.

@@ -475,3 +475,42 @@ async fn a_lazy_failure_forced_inside_a_handled_call_is_still_the_runs_failure()
     assert_eq!(json(&outcome), "{}", "the map needed the failed value: not its own failure to skip");
     assert_eq!(f.calls("e"), 1);
 }
+
+/// A program of `n` lazy calls, each reading the one before it: `step` is the call with `{}` for
+/// the previous binding, `options` its options.
+fn lazy_chain(n: usize, first: &str, step: &str, options: &str) -> String {
+    let mut src = format!("in x: Int\na0 = {first} with {options}\n");
+    for i in 1..n {
+        src += &format!("a{i} = {} with {options}\n", step.replace("{}", &format!("a{}", i - 1)));
+    }
+    src + &format!("out a{}\n", n - 1)
+}
+
+#[test]
+fn a_long_chain_of_lazy_calls_is_forced_without_exhausting_the_stack() {
+    let engine = Engine::new();
+    let p = engine.compile("t.cst", &lazy_chain(20_000, "add(x, 1)", "add({}, 1)", "lazy")).unwrap();
+    let outcome = p.run_blocking(&p.parse_inputs(br#"{"x": 1}"#).unwrap());
+    assert_eq!(json(&outcome), r#"{"a19999":20001}"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_chain_of_lazy_calls_that_wait_is_forced_without_exhausting_the_stack() {
+    let engine = Engine::new();
+    for options in ["lazy, cache: 1min", "lazy, timeout: 1s"] {
+        let p = engine.compile("t.cst", &lazy_chain(10_000, "add(x, 1)", "add({}, 1)", options)).unwrap();
+        let outcome = p.run(&p.parse_inputs(br#"{"x": 1}"#).unwrap()).await;
+        assert_eq!(json(&outcome), r#"{"a9999":10001}"#, "with {options}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn lazy_calls_forced_inside_each_others_lambdas_nest_without_exhausting_the_stack() {
+    let engine = Engine::new();
+    for options in ["lazy", "lazy, cache: 1min"] {
+        let src = lazy_chain(3_000, "map([x], i => i + 1)", "map([1], i => i + list-sum({}))", options);
+        let p = engine.compile("t.cst", &src).unwrap();
+        let outcome = p.run(&p.parse_inputs(br#"{"x": 1}"#).unwrap()).await;
+        assert_eq!(json(&outcome), r#"{"a2999":[3001]}"#, "with {options}");
+    }
+}

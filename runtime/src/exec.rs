@@ -68,6 +68,19 @@ impl Slot {
     }
 }
 
+/// The slots a node reads, by node index: a graph's own list, or the copy a lazy call keeps of
+/// the few it depends on (`lazy::Own`).
+pub(crate) trait Slots {
+    fn at(&self, x: u32) -> &Slot;
+}
+
+impl Slots for [Slot] {
+    #[inline(always)]
+    fn at(&self, x: u32) -> &Slot {
+        &self[x as usize]
+    }
+}
+
 /// A failure whose root cause is already recorded in the run's errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Failed;
@@ -170,7 +183,14 @@ impl RunCx<'_> {
     /// Evaluates node `i` of graph `g`; a capture passes its slot on as it is, so a lazy value
     /// stays unforced.
     #[inline]
-    pub fn eval(&self, g: u32, i: usize, slots: &[Slot], frame: Frame<'_>, scratch: &mut Scratch) -> Slot {
+    pub fn eval<S: Slots + ?Sized>(
+        &self,
+        g: u32,
+        i: usize,
+        slots: &S,
+        frame: Frame<'_>,
+        scratch: &mut Scratch,
+    ) -> Slot {
         let plan = &self.plan.graphs[g as usize];
         match plan.nodes[i].kind {
             Kind::Capture(k) => frame.captures[k as usize].clone(),
@@ -179,14 +199,14 @@ impl RunCx<'_> {
     }
 
     /// The captures of graph `g`, read from the slots of the graph it is nested in.
-    pub fn captures(&self, g: u32, slots: &[Slot], scratch: &mut Scratch) -> Vec<Slot> {
+    pub fn captures<S: Slots + ?Sized>(&self, g: u32, slots: &S, scratch: &mut Scratch) -> Vec<Slot> {
         let mut out = scratch.take_slots();
-        out.extend(self.plan.graphs[g as usize].captures.iter().map(|&p| slots[p as usize].clone()));
+        out.extend(self.plan.graphs[g as usize].captures.iter().map(|&p| slots.at(p).clone()));
         out
     }
 
     /// Runs the graph `g` nested in the graph whose slots are `slots`.
-    pub fn child(&self, g: u32, params: &[Value], slots: &[Slot], scratch: &mut Scratch) -> NodeResult {
+    pub fn child<S: Slots + ?Sized>(&self, g: u32, params: &[Value], slots: &S, scratch: &mut Scratch) -> NodeResult {
         let captures = self.captures(g, slots, scratch);
         let r = self.graph(g, Frame { params, captures: &captures }, scratch);
         scratch.give_slots(captures);
@@ -194,18 +214,18 @@ impl RunCx<'_> {
     }
 
     /// Evaluates node `i` of `plan`, whose earlier nodes are in `slots`.
-    pub fn node(
+    pub fn node<S: Slots + ?Sized>(
         &self,
         plan: &GraphPlan,
         i: usize,
-        slots: &[Slot],
+        slots: &S,
         frame: Frame<'_>,
         scratch: &mut Scratch,
     ) -> NodeResult {
         let node = &plan.nodes[i];
         let mut inputs = [&Value::None; 2];
         for (k, &x) in node.inputs.iter().enumerate() {
-            match &slots[x as usize] {
+            match slots.at(x) {
                 Slot::Val(v) if k < 2 => inputs[k] = v,
                 Slot::Val(_) => {}
                 Slot::Lazy(t) => {
@@ -230,7 +250,7 @@ impl RunCx<'_> {
             }
             Kind::Call(call) => {
                 let mut args = scratch.take_values();
-                args.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                args.extend(node.inputs.iter().map(|&x| slot_value(slots.at(x))));
                 let r = match &call.policy {
                     None => self.call(node, call, &args),
                     Some(policy) => self.call_with(node, call, policy, &args, slots, scratch),
@@ -241,7 +261,7 @@ impl RunCx<'_> {
             Kind::HigherOrder(h) => {
                 let captures = self.captures(h.lambda, slots, scratch);
                 let mut args = scratch.take_values();
-                args.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                args.extend(node.inputs.iter().map(|&x| slot_value(slots.at(x))));
                 let r = match &h.policy {
                     None => hof::run_sync(self, node, h, &args, &captures, scratch),
                     Some(policy) => self.higher_order_with(node, h, policy, &args, &captures, slots, scratch),
@@ -252,10 +272,10 @@ impl RunCx<'_> {
             }
             Kind::Field { index, lifted, elem } => Ok(ops::field(a, *index, *lifted, *elem)),
             Kind::Project { indices, lifted } => Ok(ops::project(a, indices, *lifted)),
-            Kind::List(elem) => Ok(ops::list(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])), *elem)),
+            Kind::List(elem) => Ok(ops::list(node.inputs.iter().map(|&x| slot_value(slots.at(x))), *elem)),
             Kind::Record(layout) => {
                 let mut values = scratch.take_values();
-                values.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                values.extend(node.inputs.iter().map(|&x| slot_value(slots.at(x))));
                 let r = ops::record(&values, layout);
                 scratch.give_values(values);
                 Ok(r)
@@ -303,7 +323,7 @@ impl RunCx<'_> {
             }
             Kind::Interp(parts) => {
                 let mut values = scratch.take_values();
-                values.extend(node.inputs.iter().map(|&x| slot_value(&slots[x as usize])));
+                values.extend(node.inputs.iter().map(|&x| slot_value(slots.at(x))));
                 let r = ops::interpolate(parts, &values);
                 scratch.give_values(values);
                 Ok(r)

@@ -10,7 +10,7 @@
 //! its whole execution, lambdas included, with its own error list.
 
 use crate::cache::KeyBuilder;
-use crate::exec::{self, Failed, NodeResult, RunCx, Scratch, Slot};
+use crate::exec::{self, Failed, NodeResult, RunCx, Scratch, Slot, Slots};
 use crate::hof;
 use crate::limit::Permit;
 use crate::options::{Fault, Next, Policy, Settled};
@@ -28,13 +28,13 @@ impl RunCx<'_> {
     }
 
     /// A module call whose policy does not wait, on this thread.
-    pub fn call_with(
+    pub fn call_with<S: Slots + ?Sized>(
         &self,
         node: &NodePlan,
         call: &CallPlan,
         policy: &Policy,
         args: &[Value],
-        slots: &[Slot],
+        slots: &S,
         scratch: &mut Scratch,
     ) -> NodeResult {
         let outcome = attempts_here(policy, || exec::execute(self.plan, call, args).map_err(|m| Fault::at(node, m)));
@@ -43,14 +43,14 @@ impl RunCx<'_> {
 
     /// A higher-order call whose policy does not wait, on this thread.
     #[allow(clippy::too_many_arguments)]
-    pub fn higher_order_with(
+    pub fn higher_order_with<S: Slots + ?Sized>(
         &self,
         node: &NodePlan,
         h: &HofPlan,
         policy: &Policy,
         args: &[Value],
         captures: &[Slot],
-        slots: &[Slot],
+        slots: &S,
         scratch: &mut Scratch,
     ) -> NodeResult {
         let outcome = attempts_here(policy, || {
@@ -62,7 +62,7 @@ impl RunCx<'_> {
         self.settled(policy.settle(outcome), slots, scratch)
     }
 
-    fn settled(&self, settled: Settled, slots: &[Slot], scratch: &mut Scratch) -> NodeResult {
+    fn settled<S: Slots + ?Sized>(&self, settled: Settled, slots: &S, scratch: &mut Scratch) -> NodeResult {
         match settled {
             Settled::Value(v) => Ok(v),
             Settled::Fallback(g) => self.child(g, &[], slots, scratch),

@@ -6,16 +6,26 @@
 //! node taking it as an input, a graph whose result it is, an output). Forcing runs the call once;
 //! everyone who demands it shares that result. A thunk nobody forces never runs. Synchronous
 //! plans force on the spot (`force`); the scheduler forces asynchronously (`sched::force`).
+//! A thunk keeps only the slots its call reads (`Own`), so a thunk late in a big graph is small.
+//! Chains of lazy calls of any length neither overflow the stack nor slow down: the scheduler
+//! forces the lazy calls a thunk reads first, level by level (`levels`); what still nests (a
+//! synchronous force of its inputs, forces inside lambdas) runs on a stack that grows on the heap
+//! (`deep`, `Deep`); dropping a chain unlinks it one thunk at a time.
 
-use crate::exec::{Failed, Frame, NodeResult, RunCx, Scratch, Slot};
-use crate::plan::GraphPlan;
+use crate::exec::{Failed, Frame, NodeResult, RunCx, Scratch, Slot, Slots};
+use crate::plan::{ExecutionPlan, GraphPlan};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use tokio::sync::OnceCell;
 
 #[derive(Debug)]
 pub(crate) struct Thunk {
     pub g: u32,
     pub i: u32,
-    /// The slots the node reads (its dependencies) at their positions; the others are empty.
+    /// The slots the node reads (its dependencies, `GraphPlan::deps`), in that order.
     pub slots: Box<[Slot]>,
     pub cell: OnceCell<NodeResult>,
 }
@@ -25,12 +35,45 @@ static FAILED: NodeResult = Err(Failed);
 impl Thunk {
     /// The thunk of node `i` of graph `g` (whose plan is `plan`), reading `slots`.
     pub fn new(g: u32, i: usize, plan: &GraphPlan, slots: &[Slot]) -> Thunk {
-        let deps = &plan.deps[i];
-        let mut own = vec![Slot::Empty; deps.last().map_or(0, |&d| d as usize + 1)];
-        for &d in deps.iter() {
-            own[d as usize] = slots[d as usize].clone();
+        let slots = plan.deps[i].iter().map(|&d| slots[d as usize].clone()).collect();
+        Thunk { g, i: i as u32, slots, cell: OnceCell::new() }
+    }
+
+    /// The slots the call reads, by their node index in its graph.
+    pub fn own<'a>(&'a self, plan: &'a ExecutionPlan) -> Own<'a> {
+        Own { deps: &plan.graphs[self.g as usize].deps[self.i as usize], slots: &self.slots }
+    }
+
+    /// The lazy calls this one reads that have not run, directly or through each other, in
+    /// levels: a call of one level reads only calls of earlier levels, so forcing the levels in
+    /// order forces each call after its inputs. The walk keeps its own stack: chains of any length.
+    pub fn levels(self: &Arc<Thunk>, plan: &ExecutionPlan) -> Vec<Vec<Arc<Thunk>>> {
+        let lazy_inputs = |t: &Arc<Thunk>| {
+            let own = t.own(plan);
+            let inputs = &plan.graphs[t.g as usize].nodes[t.i as usize].inputs;
+            inputs.iter().filter_map(|&x| own.at(x).unforced().cloned()).collect::<Vec<_>>()
+        };
+        let mut level: HashMap<*const Thunk, usize> = HashMap::new();
+        let mut levels: Vec<Vec<Arc<Thunk>>> = Vec::new();
+        let mut stack = vec![(self.clone(), lazy_inputs(self))];
+        while let Some((_, pending)) = stack.last_mut() {
+            if let Some(next) = pending.pop() {
+                if !level.contains_key(&Arc::as_ptr(&next)) {
+                    let inputs = lazy_inputs(&next);
+                    stack.push((next, inputs));
+                }
+                continue;
+            }
+            let Some((t, _)) = stack.pop() else { break };
+            let below = lazy_inputs(&t).iter().filter_map(|c| level.get(&Arc::as_ptr(c))).max().copied();
+            let l = below.map_or(0, |b| b + 1);
+            level.insert(Arc::as_ptr(&t), l);
+            levels.resize_with(levels.len().max(l + 1), Vec::new);
+            levels[l].push(t);
         }
-        Thunk { g, i: i as u32, slots: own.into(), cell: OnceCell::new() }
+        // The last level holds only this call.
+        levels.pop();
+        levels
     }
 
     /// The result, if forced.
@@ -46,9 +89,62 @@ impl Thunk {
             // A lazy call's failure is a root failure of the run, whoever forces it.
             let cx = RunCx { errors: cx.root, ..*cx };
             let plan = &cx.plan.graphs[self.g as usize];
-            let r = cx.node(plan, self.i as usize, &self.slots, Frame::default(), scratch);
+            let own = self.own(cx.plan);
+            let r = deep(|| cx.node(plan, self.i as usize, &own, Frame::default(), scratch));
             let _ = self.cell.set(r);
         }
         self.cell.get().unwrap_or(&FAILED)
+    }
+}
+
+impl Drop for Thunk {
+    /// Drops the thunks this one holds, and those they hold, one after another: dropping a chain
+    /// of lazy calls through each other would nest once per call.
+    fn drop(&mut self) {
+        fn unlink(slots: &mut [Slot], held: &mut Vec<Arc<Thunk>>) {
+            for slot in slots {
+                if let Slot::Lazy(t) = std::mem::take(slot) {
+                    held.push(t);
+                }
+            }
+        }
+        let mut held = Vec::new();
+        unlink(&mut self.slots, &mut held);
+        while let Some(t) = held.pop() {
+            if let Ok(mut last) = Arc::try_unwrap(t) {
+                unlink(&mut last.slots, &mut held);
+            }
+        }
+    }
+}
+
+/// Runs `f` with room on the stack for one more level of forcing, moving to a new stack segment
+/// on the heap when the current one runs low.
+pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
+
+/// A future polled under `deep`: polling a force polls the forces it waits for, one level each.
+pub(crate) struct Deep<F>(pub F);
+
+impl<F: Future + Unpin> Future for Deep<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        deep(|| Pin::new(&mut self.0).poll(cx))
+    }
+}
+
+/// A thunk's slots seen by node index: the node reads only its dependencies, so a thunk keeps
+/// just those, however far into its graph the call is.
+pub(crate) struct Own<'a> {
+    deps: &'a [u32],
+    slots: &'a [Slot],
+}
+
+impl Slots for Own<'_> {
+    fn at(&self, x: u32) -> &Slot {
+        static EMPTY: Slot = Slot::Empty;
+        self.deps.binary_search(&x).map_or(&EMPTY, |k| &self.slots[k])
     }
 }

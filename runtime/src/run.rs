@@ -56,7 +56,7 @@ impl ExecutionPlan {
         for (i, node) in main.nodes.iter().enumerate() {
             let slot = match node.lazy {
                 true => cx.park(0, i, &state.slots),
-                false => Slot::of(cx.node(main, i, &state.slots, Frame::default(), &mut state.scratch)),
+                false => Slot::of(cx.node(main, i, &state.slots[..], Frame::default(), &mut state.scratch)),
             };
             state.slots.push(slot);
         }

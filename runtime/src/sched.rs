@@ -10,10 +10,10 @@
 //! an unforced thunk first forces it (`force`, shared by all who demand it) and then starts again;
 //! demanded nodes (outputs, a graph's result) are forced as soon as their thunk exists.
 
-use crate::exec::{self, Failed, Frame, NodeResult, RunCx, Scratch, Slot, match_case, panic_text};
+use crate::exec::{self, Failed, Frame, NodeResult, RunCx, Scratch, Slot, Slots, match_case, panic_text};
 use crate::hof::{self, Hof};
 use crate::invoke;
-use crate::lazy::Thunk;
+use crate::lazy::{Deep, Thunk};
 use crate::outcome::RunError;
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use asterism_registry::module::{BoxFuture, HigherOrder, Module};
@@ -104,7 +104,7 @@ pub(crate) async fn schedule(
             }
             let slot = match plan.nodes[i as usize].lazy {
                 true => shared.cx().park(g, i as usize, &slots),
-                false => match start(shared, g, i, &slots, frame, &mut scratch) {
+                false => match start(shared, g, i, &slots[..], frame, &mut scratch) {
                     Ok(slot) => slot,
                     Err(future) => {
                         pending.push(future);
@@ -156,15 +156,31 @@ fn complete(
     }
 }
 
-/// Runs a lazy call unless it ran already; every caller gets the one result.
+/// Runs a lazy call unless it ran already; every caller gets the one result. The lazy calls it
+/// reads run first, level by level (`Thunk::levels`), so a chain of lazy calls is not a chain of
+/// futures waiting inside each other.
 pub(crate) fn force(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeResult> {
     Box::pin(async move {
+        if let Some(r) = thunk.get() {
+            return r.clone();
+        }
         // A lazy call's failure is a root failure of the run, whoever forces it.
         let shared = shared.rooted();
+        for level in thunk.levels(&shared.plan) {
+            future::join_all(level.into_iter().map(|t| force_one(shared.clone(), t))).await;
+        }
+        force_one(shared, thunk).await
+    })
+}
+
+/// Runs one lazy call unless it ran already (its lazy inputs are forced first if they have not
+/// run yet).
+fn force_one(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeResult> {
+    Box::pin(Deep::<BoxFuture<NodeResult>>(Box::pin(async move {
         let run = || async {
             let mut scratch = Scratch::default();
             loop {
-                match start(&shared, thunk.g, thunk.i, &thunk.slots, Frame::default(), &mut scratch) {
+                match start(&shared, thunk.g, thunk.i, &thunk.own(&shared.plan), Frame::default(), &mut scratch) {
                     Ok(slot) => return slot.result(),
                     Err(future) => match future.await.1 {
                         Step::Done(r) => return r,
@@ -174,31 +190,30 @@ pub(crate) fn force(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeRes
             }
         };
         thunk.cell.get_or_init(run).await.clone()
-    })
+    })))
 }
 
 /// Evaluates node `i` now if it is synchronous, else gives the future that will. A node with
 /// inputs whose lazy calls have not run waits for them first.
-fn start(
+fn start<S: Slots + ?Sized>(
     shared: &Arc<Shared>,
     g: u32,
     i: u32,
-    slots: &[Slot],
+    slots: &S,
     frame: Frame<'_>,
     scratch: &mut Scratch,
 ) -> Result<Slot, Started> {
     let plan = &shared.plan.graphs[g as usize];
     let node = &plan.nodes[i as usize];
-    if node.inputs.iter().any(|&x| slots[x as usize].failed()) {
+    if node.inputs.iter().any(|&x| slots.at(x).failed()) {
         return Ok(Slot::Fail);
     }
-    let lazy: Vec<Arc<Thunk>> = node.inputs.iter().filter_map(|&x| slots[x as usize].unforced().cloned()).collect();
+    let lazy: Vec<Arc<Thunk>> = node.inputs.iter().filter_map(|&x| slots.at(x).unforced().cloned()).collect();
     if !lazy.is_empty() {
         let forced = future::join_all(lazy.into_iter().map(|t| force(shared.clone(), t)));
         return Err(Box::pin(forced.map(move |_| (i, Step::Restart))));
     }
-    let args =
-        || -> Vec<Value> { node.inputs.iter().map(|&x| slots[x as usize].result().unwrap_or_default()).collect() };
+    let args = || -> Vec<Value> { node.inputs.iter().map(|&x| slots.at(x).result().unwrap_or_default()).collect() };
     let graphs = &shared.plan.graphs;
     match &node.kind {
         Kind::Call(call) if call.waits => match &call.policy {
@@ -219,9 +234,9 @@ fn start(
             }
         }
         kind if owner_graphs(kind).iter().any(|&c| !graphs[c as usize].sync) => {
-            let first = slots[node.inputs[0] as usize].result().unwrap_or_default();
-            let owned: Vec<Slot> = slots.to_vec();
-            Err(boxed(i, owner_future(shared.clone(), g, i, first, owned)))
+            let first = slots.at(node.inputs[0]).result().unwrap_or_default();
+            let captures = owner_graphs(kind).into_iter().map(|c| (c, capture(graphs, c, slots))).collect();
+            Err(boxed(i, owner_future(shared.clone(), g, i, first, captures)))
         }
         _ => Ok(shared.cx().eval(g, i as usize, slots, frame, scratch)),
     }
@@ -232,8 +247,8 @@ fn boxed(i: u32, f: impl Future<Output = NodeResult> + Send + 'static) -> Starte
     Box::pin(f.map(move |r| (i, Step::Done(r))))
 }
 
-pub(crate) fn capture(graphs: &[GraphPlan], g: u32, slots: &[Slot]) -> Vec<Slot> {
-    graphs[g as usize].captures.iter().map(|&p| slots[p as usize].clone()).collect()
+pub(crate) fn capture<S: Slots + ?Sized>(graphs: &[GraphPlan], g: u32, slots: &S) -> Vec<Slot> {
+    graphs[g as usize].captures.iter().map(|&p| slots.at(p).clone()).collect()
 }
 
 /// The deferred graphs an owner node may run.
@@ -305,10 +320,18 @@ pub(crate) async fn execute(
 }
 
 /// An owner (`if`, `branch`, `and`, `or`, guard, `??`, `match`) whose graphs wait.
-async fn owner_future(shared: Arc<Shared>, g: u32, i: u32, first: Value, slots: Vec<Slot>) -> NodeResult {
+/// `captures` holds what each of its graphs captures.
+async fn owner_future(
+    shared: Arc<Shared>,
+    g: u32,
+    i: u32,
+    first: Value,
+    captures: Vec<(u32, Vec<Slot>)>,
+) -> NodeResult {
     let graphs = &shared.plan.graphs;
     let node = &graphs[g as usize].nodes[i as usize];
-    let run = |c: u32, params: Vec<Value>| graph(shared.clone(), c, params, capture(graphs, c, &slots));
+    let captured = |c: u32| captures.iter().find(|(k, _)| *k == c).map(|(_, s)| s.clone()).unwrap_or_default();
+    let run = |c: u32, params: Vec<Value>| graph(shared.clone(), c, params, captured(c));
     let truthy = |v: &Value| matches!(v, Value::Bool(true));
     match &node.kind {
         Kind::And(c) if truthy(&first) => run(*c, Vec::new()).await,

@@ -514,3 +514,18 @@ async fn lazy_calls_forced_inside_each_others_lambdas_nest_without_exhausting_th
         assert_eq!(json(&outcome), r#"{"a2999":[3001]}"#, "with {options}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_lazy_calls_a_lazy_call_reads_run_as_soon_as_their_own_inputs_are_ready() {
+    let f = Fakes::new();
+    let src = "slow = tracked(1000, 1) with lazy\n\
+               fast = tracked(100, 2) with lazy\n\
+               after-fast = tracked(fast, 3) with lazy\n\
+               both = tracked(after-fast, slow) with lazy\n\
+               out both\n";
+    assert_eq!(json(&f.run(src, "{}").await), r#"{"both":1}"#);
+    let mut starts = f.starts();
+    starts.sort_by_key(|&(id, at)| (at, id));
+    assert_eq!(starts, [(1, 0), (2, 0), (3, 100), (1, 1000)], "`after-fast` does not wait for `slow`");
+    assert_eq!(f.elapsed_ms(), 1003);
+}

@@ -8,7 +8,8 @@
 //! plans force on the spot (`force`); the scheduler forces asynchronously (`sched::force`).
 //! A thunk keeps only the slots its call reads (`Own`), so a thunk late in a big graph is small.
 //! Chains of lazy calls of any length neither overflow the stack nor slow down: the scheduler
-//! forces the lazy calls a thunk reads first, level by level (`levels`); what still nests (a
+//! forces the lazy calls a thunk reads first, each as soon as those it reads have run
+//! (`unforced_inputs`); what still nests (a
 //! synchronous force of its inputs, forces inside lambdas) runs on a stack that grows on the heap
 //! (`deep`, `Deep`); dropping a chain unlinks it one thunk at a time.
 
@@ -44,36 +45,32 @@ impl Thunk {
         Own { deps: &plan.graphs[self.g as usize].deps[self.i as usize], slots: &self.slots }
     }
 
-    /// The lazy calls this one reads that have not run, directly or through each other, in
-    /// levels: a call of one level reads only calls of earlier levels, so forcing the levels in
-    /// order forces each call after its inputs. The walk keeps its own stack: chains of any length.
-    pub fn levels(self: &Arc<Thunk>, plan: &ExecutionPlan) -> Vec<Vec<Arc<Thunk>>> {
+    /// This call and the lazy calls it reads that have not run, directly or through each other:
+    /// each after the calls it reads, with their positions in the list (this call is last). The
+    /// walk keeps its own stack, so chains of any length are fine.
+    pub fn unforced_inputs(self: &Arc<Thunk>, plan: &ExecutionPlan) -> Vec<(Arc<Thunk>, Vec<usize>)> {
         let lazy_inputs = |t: &Arc<Thunk>| {
             let own = t.own(plan);
             let inputs = &plan.graphs[t.g as usize].nodes[t.i as usize].inputs;
             inputs.iter().filter_map(|&x| own.at(x).unforced().cloned()).collect::<Vec<_>>()
         };
-        let mut level: HashMap<*const Thunk, usize> = HashMap::new();
-        let mut levels: Vec<Vec<Arc<Thunk>>> = Vec::new();
+        let mut position: HashMap<*const Thunk, usize> = HashMap::new();
+        let mut order = Vec::new();
         let mut stack = vec![(self.clone(), lazy_inputs(self))];
         while let Some((_, pending)) = stack.last_mut() {
             if let Some(next) = pending.pop() {
-                if !level.contains_key(&Arc::as_ptr(&next)) {
+                if !position.contains_key(&Arc::as_ptr(&next)) {
                     let inputs = lazy_inputs(&next);
                     stack.push((next, inputs));
                 }
                 continue;
             }
             let Some((t, _)) = stack.pop() else { break };
-            let below = lazy_inputs(&t).iter().filter_map(|c| level.get(&Arc::as_ptr(c))).max().copied();
-            let l = below.map_or(0, |b| b + 1);
-            level.insert(Arc::as_ptr(&t), l);
-            levels.resize_with(levels.len().max(l + 1), Vec::new);
-            levels[l].push(t);
+            let reads = lazy_inputs(&t).iter().filter_map(|c| position.get(&Arc::as_ptr(c)).copied()).collect();
+            position.insert(Arc::as_ptr(&t), order.len());
+            order.push((t, reads));
         }
-        // The last level holds only this call.
-        levels.pop();
-        levels
+        order
     }
 
     /// The result, if forced.

@@ -157,8 +157,8 @@ fn complete(
 }
 
 /// Runs a lazy call unless it ran already; every caller gets the one result. The lazy calls it
-/// reads run first, level by level (`Thunk::levels`), so a chain of lazy calls is not a chain of
-/// futures waiting inside each other.
+/// reads run first, each as soon as those it reads have run (`Thunk::unforced_inputs`), so a
+/// chain of lazy calls is not a chain of futures waiting inside each other.
 pub(crate) fn force(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeResult> {
     Box::pin(async move {
         if let Some(r) = thunk.get() {
@@ -166,8 +166,22 @@ pub(crate) fn force(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeRes
         }
         // A lazy call's failure is a root failure of the run, whoever forces it.
         let shared = shared.rooted();
-        for level in thunk.levels(&shared.plan) {
-            future::join_all(level.into_iter().map(|t| force_one(shared.clone(), t))).await;
+        let mut calls = thunk.unforced_inputs(&shared.plan);
+        calls.pop();
+        let mut waiting: Vec<usize> = calls.iter().map(|(_, reads)| reads.len()).collect();
+        let mut readers = vec![Vec::new(); calls.len()];
+        for (k, (_, reads)) in calls.iter().enumerate() {
+            reads.iter().for_each(|&r| readers[r].push(k));
+        }
+        let run = |k: usize| force_one(shared.clone(), calls[k].0.clone()).map(move |_| k);
+        let mut running: FuturesUnordered<_> = (0..calls.len()).filter(|&k| waiting[k] == 0).map(run).collect();
+        while let Some(k) = running.next().await {
+            for &r in &readers[k] {
+                waiting[r] -= 1;
+                if waiting[r] == 0 {
+                    running.push(run(r));
+                }
+            }
         }
         force_one(shared, thunk).await
     })

@@ -529,3 +529,14 @@ async fn the_lazy_calls_a_lazy_call_reads_run_as_soon_as_their_own_inputs_are_re
     assert_eq!(starts, [(1, 0), (2, 0), (3, 100), (1, 1000)], "`after-fast` does not wait for `slow`");
     assert_eq!(f.elapsed_ms(), 1003);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_more_urgent_call_overtakes_the_call_already_waiting_for_a_throttle_token() {
+    let f = Fakes::new();
+    let src = "first = tracked(0, 0) with throttle: 1/200ms\n\
+               low = tracked(0, first + 1) with throttle: 1/200ms, priority: low\n\
+               high = tracked(0, sleepy(50, 2)) with throttle: 1/200ms, priority: critical\n\
+               out low\nout high\n";
+    assert_eq!(f.run(src, "{}").await.status(), Status::Completed);
+    assert_eq!(f.starts(), [(0, 0), (2, 200), (1, 400)]);
+}

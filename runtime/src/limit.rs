@@ -75,7 +75,19 @@ impl Gate {
 
     /// Waits for a permit; among waiters, higher `priority` first.
     pub fn acquire(self: &Arc<Self>, priority: u8) -> Acquire {
-        Acquire { gate: self.clone(), priority, ticket: None }
+        Acquire { gate: self.clone(), priority, arrival: None, ticket: None }
+    }
+
+    /// Gives `permit` back and waits for one again, keeping its place among equal priorities.
+    pub fn reacquire(self: &Arc<Self>, permit: Permit, priority: u8) -> Acquire {
+        let arrival = Some(permit.arrival);
+        drop(permit);
+        Acquire { gate: self.clone(), priority, arrival, ticket: None }
+    }
+
+    /// Whether a call of higher priority than `priority` is waiting.
+    pub fn outranked(&self, priority: u8) -> bool {
+        lock(&self.state).waiters.peek().is_some_and(|w| w.priority > priority)
     }
 
     /// Gives a permit to the best waiter still waiting, or back to the pool.
@@ -100,6 +112,8 @@ impl Gate {
 pub(crate) struct Acquire {
     gate: Arc<Gate>,
     priority: u8,
+    /// The place in arrival order, taken when first polled.
+    arrival: Option<u64>,
     ticket: Option<Arc<Mutex<Ticket>>>,
 }
 
@@ -107,6 +121,7 @@ pub(crate) struct Acquire {
 #[derive(Debug)]
 pub(crate) struct Permit {
     gate: Arc<Gate>,
+    arrival: u64,
 }
 
 impl Drop for Permit {
@@ -122,14 +137,16 @@ impl Future for Acquire {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit> {
         let this = &mut *self;
         let mut state = lock(&this.gate.state);
+        let arrival = *this.arrival.get_or_insert_with(|| {
+            state.arrivals += 1;
+            state.arrivals
+        });
         match &this.ticket {
             None if state.available > 0 && state.waiters.is_empty() => {
                 state.available -= 1;
             }
             None => {
                 let ticket = Arc::new(Mutex::new(Ticket { waker: Some(cx.waker().clone()), ..Ticket::default() }));
-                state.arrivals += 1;
-                let arrival = state.arrivals;
                 state.waiters.push(Waiter { priority: this.priority, arrival, ticket: ticket.clone() });
                 this.ticket = Some(ticket);
                 return Poll::Pending;
@@ -145,7 +162,7 @@ impl Future for Acquire {
             }
         }
         drop(state);
-        Poll::Ready(Permit { gate: this.gate.clone() })
+        Poll::Ready(Permit { gate: this.gate.clone(), arrival })
     }
 }
 
@@ -195,9 +212,10 @@ impl Bucket {
         }
     }
 
-    /// Takes one token, waiting for it if the bucket is empty.
+    /// Takes one token, waiting for it if the bucket is empty. The call whose turn it is waits for
+    /// the token; if a call of higher priority comes meanwhile, that one goes first.
     pub async fn take(&self, priority: u8) {
-        let _turn = self.turn.acquire(priority).await;
+        let mut turn = self.turn.acquire(priority).await;
         loop {
             let wait = {
                 let mut s = lock(&self.state);
@@ -213,6 +231,9 @@ impl Bucket {
                 missing.div_ceil(self.capacity)
             };
             tokio::time::sleep(Duration::from_nanos(u64::try_from(wait).unwrap_or(u64::MAX))).await;
+            if self.turn.outranked(priority) {
+                turn = self.turn.reacquire(turn, priority).await;
+            }
         }
     }
 }

@@ -78,7 +78,12 @@ impl Pipeline {
             None => {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                 match rt {
-                    Ok(rt) => rt.block_on(self.plan.run(inputs.0.clone())),
+                    Ok(rt) => {
+                        let outcome = rt.block_on(self.plan.run(inputs.0.clone()));
+                        // Attempts abandoned by a timeout may still be running: not waited for.
+                        rt.shutdown_background();
+                        outcome
+                    }
                     Err(e) => panic!("cannot start an async runtime: {e}"),
                 }
             }

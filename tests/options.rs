@@ -540,3 +540,42 @@ async fn a_more_urgent_call_overtakes_the_call_already_waiting_for_a_throttle_to
     assert_eq!(f.run(src, "{}").await.status(), Status::Completed);
     assert_eq!(f.starts(), [(0, 0), (2, 200), (1, 400)]);
 }
+
+#[test]
+fn a_higher_order_call_whose_lambdas_only_compute_is_timed_out_when_it_finishes_late() {
+    let mut engine = Engine::new();
+    engine
+        .register_fn("nap", &["ms"], |ms: i64| {
+            std::thread::sleep(Duration::from_millis(ms as u64));
+            ms
+        })
+        .unwrap();
+    let run = |src: &str| {
+        let p = engine.compile("t.cst", src).unwrap();
+        p.run_blocking(&Inputs::default())
+    };
+    let late = run("xs = map([30, 30], i => nap(i)) with timeout: 20ms\nout xs\n");
+    assert_eq!(messages(&late), ["stdlib.collection.map: timed out after 20ms"]);
+    let fallback = run("xs = map([30, 30], i => nap(i)) with timeout: 20ms, fallback: [0]\nout xs\n");
+    assert_eq!(json(&fallback), r#"{"xs":[0]}"#);
+    let in_time = run("xs = map([1, 2], i => nap(i)) with timeout: 1min\nout xs\n");
+    assert_eq!(json(&in_time), r#"{"xs":[1,2]}"#);
+}
+
+#[test]
+fn a_run_does_not_wait_for_the_attempts_its_timeouts_abandoned() {
+    let mut engine = Engine::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let f = finished.clone();
+    engine
+        .register_fn("stuck", &["ms"], move |ms: i64| {
+            std::thread::sleep(Duration::from_millis(ms as u64));
+            f.fetch_add(1, Ordering::Relaxed);
+            ms
+        })
+        .unwrap();
+    let p = engine.compile("t.cst", "x = stuck(3000) with timeout: 10ms, fallback: 0\nout x\n").unwrap();
+    let outcome = p.run_blocking(&Inputs::default());
+    assert_eq!(json(&outcome), r#"{"x":0}"#);
+    assert_eq!(finished.load(Ordering::Relaxed), 0, "the run ended while the abandoned attempt still ran");
+}

@@ -96,9 +96,16 @@ where
     loop {
         n += 1;
         let outcome = match policy.timeout {
-            Some(limit) => tokio::time::timeout(limit, attempt())
-                .await
-                .unwrap_or_else(|_| Err(Fault::timeout(node, function, limit))),
+            Some(limit) => {
+                let deadline = tokio::time::Instant::now() + limit;
+                match tokio::time::timeout(limit, attempt()).await {
+                    // Work that never waits (a lambda that only computes) cannot be abandoned on
+                    // the way: it is checked when it finishes.
+                    Ok(_) if tokio::time::Instant::now() > deadline => Err(Fault::timeout(node, function, limit)),
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(Fault::timeout(node, function, limit)),
+                }
+            }
             None => attempt().await,
         };
         match outcome {

@@ -385,6 +385,11 @@ pub(crate) async fn hof_future(
 ) -> NodeResult {
     let node = &shared.plan.graphs[g as usize].nodes[i as usize];
     let Kind::HigherOrder(h) = &node.kind else { unreachable!("hof_future is only started for higher-order calls") };
+    if shared.plan.graphs[h.lambda as usize].sync {
+        // Started here only for options that wait (a timeout, a limiter, the cache): the lambda
+        // itself never waits, so it runs on the spot.
+        return hof::run_sync(&shared.cx(), node, h, &args, &captures, &mut Scratch::default());
+    }
     let Some(items) = args.first().and_then(Value::as_list) else {
         return Err(shared.cx().fail(node, "the first argument of a higher-order function must be a list".into()));
     };

@@ -117,7 +117,7 @@ fn stream(pipeline: &Pipeline, inputs: Inputs) -> Outcome {
         Ok(rt) => rt,
         Err(e) => panic!("cannot start an async runtime: {e}"),
     };
-    rt.block_on(async {
+    let outcome = rt.block_on(async {
         let mut events = pipeline.run_stream(inputs);
         while let Some(event) = events.next().await {
             match event {
@@ -129,7 +129,10 @@ fn stream(pipeline: &Pipeline, inputs: Inputs) -> Outcome {
             }
         }
         unreachable!("a run always ends with Done")
-    })
+    });
+    // Attempts abandoned by a timeout may still be running: not waited for.
+    rt.shutdown_background();
+    outcome
 }
 
 fn report(args: &Args, source: &[u8], outcome: &Outcome) -> ExitCode {

@@ -33,7 +33,8 @@ pub trait CacheBackend: Send + Sync + fmt::Debug {
 }
 
 /// The in-memory backend: at most `capacity` entries; when full, expired entries go first, then
-/// the oldest.
+/// the oldest. Sweeping the expired ones scans every entry, so a full cache sweeps at most once
+/// per `capacity / 2` insertions and otherwise evicts the oldest: insertion stays O(1) amortised.
 #[derive(Debug)]
 pub struct MemoryBackend {
     capacity: usize,
@@ -46,6 +47,8 @@ struct Memory {
     /// Keys in insertion order with the insertion number; stale pairs are skipped.
     order: VecDeque<(CacheKey, u64)>,
     inserted: u64,
+    /// `inserted` when expired entries were last swept out.
+    swept: u64,
 }
 
 /// Entries an in-memory backend holds unless told otherwise.
@@ -84,7 +87,10 @@ impl CacheBackend for MemoryBackend {
         let now = Instant::now();
         let mut m = lock(&self.inner);
         if m.entries.len() >= self.capacity && !m.entries.contains_key(&key) {
-            m.entries.retain(|_, (_, expires, _)| now < *expires);
+            if m.inserted >= m.swept + self.capacity as u64 / 2 {
+                m.entries.retain(|_, (_, expires, _)| now < *expires);
+                m.swept = m.inserted;
+            }
             while m.entries.len() >= self.capacity {
                 let Some((old, n)) = m.order.pop_front() else { break };
                 if m.entries.get(&old).is_some_and(|e| e.2 == n) {
@@ -310,5 +316,16 @@ mod tests {
         m.insert([4; 32], Value::Int(4), Duration::from_secs(10));
         assert!(m.get(&[1; 32]).is_none(), "the oldest was evicted");
         assert_eq!(m.len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_cache_drops_expired_entries_before_live_ones() {
+        let m = MemoryBackend::new(2);
+        m.insert([1; 32], Value::Int(1), Duration::from_secs(10));
+        m.insert([2; 32], Value::Int(2), Duration::from_secs(1));
+        tokio::time::advance(Duration::from_millis(1500)).await;
+        m.insert([3; 32], Value::Int(3), Duration::from_secs(10));
+        assert!(m.get(&[1; 32]).is_some(), "the older but live entry stays");
+        assert!(m.get(&[3; 32]).is_some());
     }
 }

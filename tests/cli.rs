@@ -218,7 +218,7 @@ fn compile_emits_each_stage() {
     assert!(text.starts_with("dag ") && text.contains("in a: Int") && text.contains("out x"), "{text}");
     let spec: serde_json::Value =
         serde_json::from_slice(&asterism(&["compile", &path, "--emit", "json"], None).stdout).unwrap();
-    assert_eq!(spec["version"], 1);
+    assert_eq!(spec["version"], 2);
     let dot = asterism(&["compile", &path, "--emit", "dot"], None);
     assert!(String::from_utf8_lossy(&dot.stdout).starts_with("digraph dag {"));
     let ir = asterism(&["compile", &path, "--emit", "ir"], None);

@@ -579,3 +579,34 @@ fn a_run_does_not_wait_for_the_attempts_its_timeouts_abandoned() {
     assert_eq!(json(&outcome), r#"{"x":0}"#);
     assert_eq!(finished.load(Ordering::Relaxed), 0, "the run ended while the abandoned attempt still ran");
 }
+
+#[test]
+fn a_lazy_calls_arguments_are_deferred_with_it() {
+    let engine = Engine::new();
+    let run = |src: &str| {
+        let p = engine.compile("t.cst", src).unwrap();
+        p.run_blocking(&Inputs::default())
+    };
+    let never = run("lz = divide(1, 0) with lazy\n\
+                     m1 = add(lz, 1) with lazy\n\
+                     m2 = add(lz + 1, 1) with lazy\n\
+                     m3 = add(divide(1, 0), 1) with lazy\n\
+                     k = 1\nout k\n");
+    assert_eq!((never.status(), json(&never)), (Status::Completed, r#"{"k":1}"#.to_string()));
+    let demanded = run("m = add(divide(1, 0), 1) with lazy\nout m\n");
+    assert_eq!(messages(&demanded), ["stdlib.math.divide: division by zero"]);
+    assert_eq!(demanded.errors()[0].line, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lazy_call_computes_its_arguments_only_when_demanded() {
+    let f = Fakes::new();
+    let src = "in flag: Boolean\n\
+               x = counted(counted(1) + 1) with lazy\n\
+               r = x when flag\n\
+               out r\n";
+    assert_eq!(json(&f.run(src, r#"{"flag": false}"#).await), r#"{"r":null}"#);
+    assert_eq!((f.calls("counted 1"), f.calls("counted 11")), (0, 0));
+    assert_eq!(json(&f.run(src, r#"{"flag": true}"#).await), r#"{"r":110}"#);
+    assert_eq!((f.calls("counted 1"), f.calls("counted 11")), (1, 1));
+}

@@ -1,8 +1,8 @@
 //! The lowering stage: a typed program without errors → IR (a DagSpec before optimisation).
 //!
 //! Every assignment becomes the node of its expression in the main graph; a variable is an edge
-//! to its binding's node. Each deferred part of an expression (SPEC §7.2) and each lambda body
-//! becomes a graph of its own; a graph reads the values it needs from the graph around it through
+//! to its binding's node. Each deferred part of an expression (SPEC §7.2: a call `with lazy`, with
+//! its arguments, is one) and each lambda body becomes a graph of its own; a graph reads the values it needs from the graph around it through
 //! `Capture` nodes, created on first use and shared after. Types are interned in the type table;
 //! called functions are recorded with their fingerprints. Nodes come out in topological order
 //! because an expression is lowered after its operands.
@@ -175,6 +175,12 @@ impl Lower<'_> {
 
     /// Lowers `body` as a graph of its own with the given parameters.
     fn graph(&mut self, params: &[LocalId], body: &TExpr) -> GraphId {
+        self.graph_of(params, body, |this| this.expr(body))
+    }
+
+    /// A graph of its own with the given parameters, whose result `lower` gives; `body` is the
+    /// expression it stands for.
+    fn graph_of(&mut self, params: &[LocalId], body: &TExpr, lower: impl FnOnce(&mut Self) -> NodeId) -> GraphId {
         let id = self.graphs.len() as GraphId;
         self.graphs.push(Graph::default());
         self.builders.push(Builder::new(id));
@@ -186,7 +192,7 @@ impl Lower<'_> {
             b.locals.insert(*local, node);
             b.params += 1;
         }
-        let result = self.expr(body);
+        let result = lower(self);
         let builder = self.builders.pop().expect("just pushed");
         debug_assert_eq!(builder.id, id);
         let mut graph = builder.finish();
@@ -328,6 +334,15 @@ impl Lower<'_> {
     }
 
     fn call(&mut self, e: &TExpr, call: &TCall) -> NodeId {
+        if call.options.lazy.as_ref().is_some_and(|l| l.value) {
+            // The call and its arguments are deferred (SPEC §7.2): a graph run when demanded.
+            let g = self.graph_of(&[], e, |this| this.call_now(e, call));
+            return self.push(e, Op::Lazy(g), Vec::new());
+        }
+        self.call_now(e, call)
+    }
+
+    fn call_now(&mut self, e: &TExpr, call: &TCall) -> NodeId {
         let function = self.function_id(&call.function);
         let options = options(&call.options);
         let fallback = call.fallback.as_ref().map(|f| self.graph(&[], f));
@@ -425,7 +440,6 @@ fn options(o: &syntax::CallOptions) -> dag::CallOptions {
             syntax::OnError::Log => dag::OnError::Log,
             syntax::OnError::Wrap => dag::OnError::Wrap,
         }),
-        lazy: o.lazy.as_ref().is_some_and(|l| l.value),
         priority: o.priority.as_ref().map(|p| p.value),
         batch: o.batch.as_ref().map(|b| b.value.clamp(0, u32::MAX as i64) as u32),
         batch_timeout_ms: o.batch_timeout.as_ref().map(|b| b.value),

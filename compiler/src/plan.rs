@@ -10,15 +10,6 @@
 use crate::optimise::may_fail;
 use asterism_registry::dag::{DagSpec, Graph, GraphId, NodeId, Op};
 
-/// Whether a node is a call `with lazy`.
-fn is_lazy(op: &Op) -> bool {
-    match op {
-        Op::Call(c) => c.options.lazy,
-        Op::HigherOrder { call, .. } => call.options.lazy,
-        _ => false,
-    }
-}
-
 pub fn plan(spec: DagSpec) -> DagSpec {
     let n = spec.graphs.len();
     // A graph is always built after the graph it is nested in: its id is larger.
@@ -41,7 +32,7 @@ pub fn plan(spec: DagSpec) -> DagSpec {
     let mut work: Vec<(usize, NodeId)> = spec.outputs.iter().map(|o| (0, o.node)).collect();
     // A lazy call runs when demanded: evaluating an assignment that reads it is an effect.
     let main = &spec.graphs[0];
-    let lazy = |n: &NodeId| main.nodes.get(*n as usize).is_some_and(|m| is_lazy(&m.op));
+    let lazy = |n: &NodeId| main.nodes.get(*n as usize).is_some_and(|m| m.op.is_lazy());
     for (i, node) in main.nodes.iter().enumerate() {
         let effect = may_fail(&node.op, &spec.types[node.ty as usize])
             || node.op.graphs().iter().any(|&c| fails[c as usize] || spec.graphs[c as usize].captures.iter().any(lazy))
@@ -142,7 +133,7 @@ fn renumber_graphs(op: &mut Op, graph_id: &[GraphId]) {
             map(lambda);
             call.fallback.iter_mut().for_each(map);
         }
-        Op::And(g) | Op::Or(g) | Op::Guard(g) | Op::Coalesce(g) => map(g),
+        Op::And(g) | Op::Or(g) | Op::Guard(g) | Op::Coalesce(g) | Op::Lazy(g) => map(g),
         Op::If { then, otherwise } => {
             map(then);
             map(otherwise);

@@ -23,7 +23,7 @@ use crate::types::Type;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the encoding of a DagSpec changes meaning.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 pub type NodeId = u32;
 pub type TypeId = u32;
@@ -196,7 +196,6 @@ pub struct CallOptions {
     pub throttle: Option<(u64, u64)>,
     pub concurrency: Option<u32>,
     pub on_error: Option<OnError>,
-    pub lazy: bool,
     /// 0..=100
     pub priority: Option<u8>,
     pub batch: Option<u32>,
@@ -298,6 +297,9 @@ pub enum Op {
     Convert {
         from: TypeId,
     },
+    /// A call `with lazy`: the graph holds the call, its arguments included, and runs when the
+    /// value is first demanded (SPEC §6.4, §7.2).
+    Lazy(GraphId),
 }
 
 impl Op {
@@ -311,7 +313,7 @@ impl Op {
 
     /// Whether this is a call `with lazy`, which runs when its value is first demanded.
     pub fn is_lazy(&self) -> bool {
-        self.call().is_some_and(|c| c.options.lazy)
+        matches!(self, Op::Lazy(_))
     }
 
     /// The graphs this operation runs (deferred parts and lambda bodies).
@@ -319,7 +321,7 @@ impl Op {
         match self {
             Op::Call(c) => c.fallback.into_iter().collect(),
             Op::HigherOrder { call, lambda, .. } => std::iter::once(*lambda).chain(call.fallback).collect(),
-            Op::And(g) | Op::Or(g) | Op::Guard(g) | Op::Coalesce(g) => vec![*g],
+            Op::And(g) | Op::Or(g) | Op::Guard(g) | Op::Coalesce(g) | Op::Lazy(g) => vec![*g],
             Op::If { then, otherwise } => vec![*then, *otherwise],
             Op::Branch { conditions, arms, otherwise } => {
                 conditions.iter().chain(arms).copied().chain(std::iter::once(*otherwise)).collect()

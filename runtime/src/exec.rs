@@ -329,6 +329,7 @@ impl RunCx<'_> {
                 Ok(r)
             }
             Kind::Convert(c) => Ok(c.apply(a.clone())),
+            Kind::Lazy(c) => self.child(*c, &[], slots, scratch),
         }
     }
 

@@ -1,25 +1,26 @@
 //! Lazy calls (SPEC §6.4 `lazy`, §7.2): a call that runs when its value is first demanded.
 //!
-//! When a lazy call's dependencies are complete, its slot gets a `Thunk` instead of a value: the
-//! node, a copy of the slots it reads, and a cell for the result. A thunk flows through captures
+//! The compiler puts a lazy call, arguments included, in a graph of its own (`Kind::Lazy`). When
+//! the values that graph captures are complete, the node's slot gets a `Thunk` instead of a value:
+//! the node, a copy of the slots it reads, and a cell for the result. A thunk flows through captures
 //! into deferred graphs untouched; it is forced by the first evaluation that needs its value (a
 //! node taking it as an input, a graph whose result it is, an output). Forcing runs the call once;
 //! everyone who demands it shares that result. A thunk nobody forces never runs. Synchronous
 //! plans force on the spot (`force`); the scheduler forces asynchronously (`sched::force`).
 //! A thunk keeps only the slots its call reads (`Own`), so a thunk late in a big graph is small.
 //! Chains of lazy calls of any length neither overflow the stack nor slow down: the scheduler
-//! forces the lazy calls a thunk reads first, each as soon as those it reads have run
-//! (`unforced_inputs`); what still nests (a
-//! synchronous force of its inputs, forces inside lambdas) runs on a stack that grows on the heap
-//! (`deep`, `Deep`); dropping a chain unlinks it one thunk at a time.
+//! forces the lazy calls a thunk's call takes as arguments first, each as soon as those it reads
+//! have run (`unforced_inputs`); what still nests (synchronous forcing, forces inside arguments
+//! and lambdas) runs on a stack that grows on the heap (`deep`, `Deep`, also for wake-ups);
+//! dropping a chain unlinks it one thunk at a time.
 
 use crate::exec::{Failed, Frame, NodeResult, RunCx, Scratch, Slot, Slots};
-use crate::plan::{ExecutionPlan, GraphPlan};
+use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 use tokio::sync::OnceCell;
 
 #[derive(Debug)]
@@ -51,8 +52,8 @@ impl Thunk {
     pub fn unforced_inputs(self: &Arc<Thunk>, plan: &ExecutionPlan) -> Vec<(Arc<Thunk>, Vec<usize>)> {
         let lazy_inputs = |t: &Arc<Thunk>| {
             let own = t.own(plan);
-            let inputs = &plan.graphs[t.g as usize].nodes[t.i as usize].inputs;
-            inputs.iter().filter_map(|&x| own.at(x).unforced().cloned()).collect::<Vec<_>>()
+            let read = t.reads(plan).filter_map(|x| own.at(x).unforced().cloned());
+            read.collect::<Vec<_>>()
         };
         let mut position: HashMap<*const Thunk, usize> = HashMap::new();
         let mut order = Vec::new();
@@ -71,6 +72,21 @@ impl Thunk {
             order.push((t, reads));
         }
         order
+    }
+
+    /// The slots (of the thunk's graph) the call surely reads when it runs: the arguments its
+    /// graph captures as they are. An argument computed from a value (`f(x + 1)`) reads it only
+    /// as that computation runs, which may not happen (`f(if (c) x else 0)`).
+    fn reads<'a>(&self, plan: &'a ExecutionPlan) -> impl Iterator<Item = u32> + 'a {
+        let Kind::Lazy(c) = plan.graphs[self.g as usize].nodes[self.i as usize].kind else {
+            unreachable!("thunks are made of lazy calls")
+        };
+        let graph = &plan.graphs[c as usize];
+        let call = &graph.nodes[graph.result as usize];
+        call.inputs.iter().filter_map(move |&x| match graph.nodes[x as usize].kind {
+            Kind::Capture(k) => Some(graph.captures[k as usize]),
+            _ => None,
+        })
     }
 
     /// The result, if forced.
@@ -118,17 +134,51 @@ impl Drop for Thunk {
 /// Runs `f` with room on the stack for one more level of forcing, moving to a new stack segment
 /// on the heap when the current one runs low.
 pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+    stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, f)
 }
 
 /// A future polled under `deep`: polling a force polls the forces it waits for, one level each.
-pub(crate) struct Deep<F>(pub F);
+/// Wake-ups travel the other way, from the innermost force out through every level, so the waker
+/// it passes in runs under `deep` too.
+pub(crate) struct Deep<F> {
+    inner: F,
+    /// The caller's waker and the one passed in, which wakes it under `deep`.
+    wakers: Option<(Waker, Waker)>,
+}
+
+impl<F> Deep<F> {
+    pub fn new(inner: F) -> Deep<F> {
+        Deep { inner, wakers: None }
+    }
+}
 
 impl<F: Future + Unpin> Future for Deep<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        deep(|| Pin::new(&mut self.0).poll(cx))
+        let this = &mut *self;
+        let outer = cx.waker();
+        let waker = match &this.wakers {
+            Some((caller, passed)) if caller.will_wake(outer) => passed,
+            _ => {
+                let passed = Waker::from(Arc::new(DeepWaker(outer.clone())));
+                &this.wakers.insert((outer.clone(), passed)).1
+            }
+        };
+        let mut cx = Context::from_waker(waker);
+        deep(|| Pin::new(&mut this.inner).poll(&mut cx))
+    }
+}
+
+struct DeepWaker(Waker);
+
+impl Wake for DeepWaker {
+    fn wake(self: Arc<Self>) {
+        deep(|| self.0.wake_by_ref());
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        deep(|| self.0.wake_by_ref());
     }
 }
 

@@ -115,6 +115,8 @@ pub(crate) enum Kind {
     Match(Box<MatchPlan>),
     Interp(Box<[Part]>),
     Convert(Conversion),
+    /// A lazy call: the graph of the call with its arguments (see `lazy`).
+    Lazy(u32),
 }
 
 #[derive(Debug)]
@@ -282,11 +284,6 @@ fn waits_anywhere(spec: &DagSpec, functions: &[Target]) -> bool {
 /// Per graph: whether it holds a lazy call, or captures one (directly or through the captures of
 /// the graphs it is nested in). Parents have smaller ids than the graphs nested in them.
 fn lazy_graphs(spec: &DagSpec) -> Vec<bool> {
-    let lazy_call = |op: &Op| match op {
-        Op::Call(c) => c.options.lazy,
-        Op::HigherOrder { call, .. } => call.options.lazy,
-        _ => false,
-    };
     // lazy_node[g][i]: node i of graph g may hold a value not computed yet.
     let mut lazy_node: Vec<Vec<bool>> = spec.graphs.iter().map(|g| vec![false; g.nodes.len()]).collect();
     let mut parent: Vec<Option<usize>> = vec![None; spec.graphs.len()];
@@ -299,7 +296,7 @@ fn lazy_graphs(spec: &DagSpec) -> Vec<bool> {
                     .is_some_and(|&n| lazy_node[p].get(n as usize).copied().unwrap_or(false)),
                 _ => false,
             };
-            lazy_node[g][i] = lazy_call(&node.op) || captured;
+            lazy_node[g][i] = node.op.is_lazy() || captured;
             for c in node.op.graphs() {
                 if let Some(slot) = parent.get_mut(c as usize) {
                     *slot = Some(g);
@@ -395,6 +392,7 @@ impl Prep<'_> {
                     otherwise: *otherwise,
                 },
                 dag::Op::Guard(c) => Kind::Guard(*c),
+                dag::Op::Lazy(c) => Kind::Lazy(*c),
                 dag::Op::Coalesce(c) => Kind::Coalesce { default: *c, unwrap: ty(node.ty) != input_ty(0) },
                 dag::Op::Match(cases) => {
                     let m = match_plan(cases, input_ty(0), &spec.graphs, spec);
@@ -419,11 +417,7 @@ impl Prep<'_> {
                 Kind::HigherOrder(h) => !h.waits,
                 _ => node.op.graphs().iter().all(child_sync),
             };
-            let lazy = match &node.op {
-                Op::Call(c) => c.options.lazy,
-                Op::HigherOrder { call, .. } => call.options.lazy,
-                _ => false,
-            };
+            let lazy = node.op.is_lazy();
             nodes.push(NodePlan {
                 kind,
                 inputs: node.inputs.clone().into(),

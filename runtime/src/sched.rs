@@ -190,7 +190,7 @@ pub(crate) fn force(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeRes
 /// Runs one lazy call unless it ran already (its lazy inputs are forced first if they have not
 /// run yet).
 fn force_one(shared: Arc<Shared>, thunk: Arc<Thunk>) -> BoxFuture<NodeResult> {
-    Box::pin(Deep::<BoxFuture<NodeResult>>(Box::pin(async move {
+    Box::pin(Deep::<BoxFuture<NodeResult>>::new(Box::pin(async move {
         let run = || async {
             let mut scratch = Scratch::default();
             loop {
@@ -248,7 +248,7 @@ fn start<S: Slots + ?Sized>(
             }
         }
         kind if owner_graphs(kind).iter().any(|&c| !graphs[c as usize].sync) => {
-            let first = slots.at(node.inputs[0]).result().unwrap_or_default();
+            let first = node.inputs.first().and_then(|&x| slots.at(x).value()).cloned().unwrap_or_default();
             let captures = owner_graphs(kind).into_iter().map(|c| (c, capture(graphs, c, slots))).collect();
             Err(boxed(i, owner_future(shared.clone(), g, i, first, captures)))
         }
@@ -268,7 +268,7 @@ pub(crate) fn capture<S: Slots + ?Sized>(graphs: &[GraphPlan], g: u32, slots: &S
 /// The deferred graphs an owner node may run.
 fn owner_graphs(kind: &Kind) -> Vec<u32> {
     match kind {
-        Kind::And(c) | Kind::Or(c) | Kind::Guard(c) => vec![*c],
+        Kind::And(c) | Kind::Or(c) | Kind::Guard(c) | Kind::Lazy(c) => vec![*c],
         Kind::Coalesce { default, .. } => vec![*default],
         Kind::If { then, otherwise } => vec![*then, *otherwise],
         Kind::Branch { conditions, arms, otherwise } => {
@@ -333,7 +333,7 @@ pub(crate) async fn execute(
     }
 }
 
-/// An owner (`if`, `branch`, `and`, `or`, guard, `??`, `match`) whose graphs wait.
+/// An owner (`if`, `branch`, `and`, `or`, guard, `??`, `match`, a lazy call) whose graphs wait.
 /// `captures` holds what each of its graphs captures.
 async fn owner_future(
     shared: Arc<Shared>,
@@ -371,6 +371,7 @@ async fn owner_future(
             let (body, params) = match_case(m, &first);
             run(body, params).await
         }
+        Kind::Lazy(c) => run(*c, Vec::new()).await,
         _ => unreachable!("owner_future is only started for owners"),
     }
 }

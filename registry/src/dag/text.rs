@@ -47,6 +47,7 @@ fn operation(spec: &DagSpec, op: &Op) -> String {
         }
         Op::Guard(g) => format!("guard g{g}"),
         Op::Coalesce(g) => format!("coalesce g{g}"),
+        Op::Lazy(g) => format!("lazy g{g}"),
         Op::Match(cases) => {
             let cases: Vec<String> =
                 cases.iter().map(|c| format!("{:?} {:?} -> g{}", c.members, c.bindings, c.body)).collect();

@@ -610,3 +610,18 @@ async fn a_lazy_call_computes_its_arguments_only_when_demanded() {
     assert_eq!(json(&f.run(src, r#"{"flag": true}"#).await), r#"{"r":110}"#);
     assert_eq!((f.calls("counted 1"), f.calls("counted 11")), (1, 1));
 }
+
+#[tokio::test(start_paused = true)]
+async fn lazy_values_a_lambda_captures_run_before_the_call_its_timeout_and_its_limiters() {
+    let f = Fakes::new();
+    let src = "lz = counted(1) with lazy\n\
+               a = map([1], j => j + lz) with timeout: 50ms\n\
+               out a\n";
+    let outcome = f.run(src, "{}").await;
+    assert_eq!(json(&outcome), r#"{"a":[11]}"#, "{:?}", messages(&outcome));
+    let src = "a0 = map([1], j => j) with lazy, concurrency: 1\n\
+               a1 = map([1], j => j + list-sum(a0)) with lazy, concurrency: 1\n\
+               out a1\n";
+    let outcome = tokio::time::timeout(Duration::from_secs(60), f.run(src, "{}")).await;
+    assert_eq!(outcome.map(|o| json(&o)).ok(), Some(r#"{"a1":[2]}"#.to_string()), "no deadlock on the permit");
+}

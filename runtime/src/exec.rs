@@ -260,6 +260,12 @@ impl RunCx<'_> {
             }
             Kind::HigherOrder(h) => {
                 let captures = self.captures(h.lambda, slots, scratch);
+                // The call depends on what its lambda captures (SPEC §4.17): lazy values run first.
+                captures.iter().for_each(|c| {
+                    if let Slot::Lazy(t) = c {
+                        t.force(self, scratch);
+                    }
+                });
                 let mut args = scratch.take_values();
                 args.extend(node.inputs.iter().map(|&x| slot_value(slots.at(x))));
                 let r = match &h.policy {
@@ -337,6 +343,16 @@ impl RunCx<'_> {
     pub fn call(&self, node: &NodePlan, call: &CallPlan, args: &[Value]) -> NodeResult {
         execute(self.plan, call, args).map_err(|m| self.fail(node, m))
     }
+}
+
+/// The slots node `node` needs complete before it runs: its inputs and, for a higher-order call,
+/// the values its lambda captures (the call depends on them, SPEC §4.17).
+pub(crate) fn demands<'a>(graphs: &'a [GraphPlan], node: &'a NodePlan) -> impl Iterator<Item = u32> + 'a {
+    let captured = match &node.kind {
+        Kind::HigherOrder(h) => &graphs[h.lambda as usize].captures[..],
+        _ => &[],
+    };
+    node.inputs.iter().chain(captured).copied()
 }
 
 /// The value in a slot the caller knows to be full.

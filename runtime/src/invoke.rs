@@ -198,10 +198,7 @@ pub(crate) async fn higher_order(
     let permit = limits(policy).await;
     let outcome = match &policy.cache {
         Some(c) => {
-            // The lambda's captured values are part of the key: they are demanded.
-            for t in captures.iter().filter_map(Slot::unforced) {
-                let _ = sched::force(shared.clone(), t.clone()).await;
-            }
+            // The lambda's captured values (run before the call) are part of the key.
             let captured: Option<Vec<&Value>> = captures.iter().map(Slot::value).collect();
             match captured {
                 Some(captured) => {

@@ -14,7 +14,7 @@
 //! and lambdas) runs on a stack that grows on the heap (`deep`, `Deep`, also for wake-ups);
 //! dropping a chain unlinks it one thunk at a time.
 
-use crate::exec::{Failed, Frame, NodeResult, RunCx, Scratch, Slot, Slots};
+use crate::exec::{self, Failed, Frame, NodeResult, RunCx, Scratch, Slot, Slots};
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use std::collections::HashMap;
 use std::future::Future;
@@ -52,8 +52,10 @@ impl Thunk {
     pub fn unforced_inputs(self: &Arc<Thunk>, plan: &ExecutionPlan) -> Vec<(Arc<Thunk>, Vec<usize>)> {
         let lazy_inputs = |t: &Arc<Thunk>| {
             let own = t.own(plan);
-            let read = t.reads(plan).filter_map(|x| own.at(x).unforced().cloned());
-            read.collect::<Vec<_>>()
+            let mut read: Vec<_> = t.reads(plan).filter_map(|x| own.at(x).unforced().cloned()).collect();
+            read.sort_by_key(Arc::as_ptr);
+            read.dedup_by_key(|t| Arc::as_ptr(t));
+            read
         };
         let mut position: HashMap<*const Thunk, usize> = HashMap::new();
         let mut order = Vec::new();
@@ -74,16 +76,16 @@ impl Thunk {
         order
     }
 
-    /// The slots (of the thunk's graph) the call surely reads when it runs: the arguments its
-    /// graph captures as they are. An argument computed from a value (`f(x + 1)`) reads it only
-    /// as that computation runs, which may not happen (`f(if (c) x else 0)`).
+    /// The slots (of the thunk's graph) the call surely reads when it runs: every node of its own
+    /// graph runs, so what those nodes need (`exec::demands`) from the graph's captures. What only
+    /// a deferred part inside reads (`f(if (c) x else 0)`) is not among them.
     fn reads<'a>(&self, plan: &'a ExecutionPlan) -> impl Iterator<Item = u32> + 'a {
         let Kind::Lazy(c) = plan.graphs[self.g as usize].nodes[self.i as usize].kind else {
             unreachable!("thunks are made of lazy calls")
         };
         let graph = &plan.graphs[c as usize];
-        let call = &graph.nodes[graph.result as usize];
-        call.inputs.iter().filter_map(move |&x| match graph.nodes[x as usize].kind {
+        let demanded = graph.nodes.iter().flat_map(|node| exec::demands(&plan.graphs, node));
+        demanded.filter_map(move |x| match graph.nodes[x as usize].kind {
             Kind::Capture(k) => Some(graph.captures[k as usize]),
             _ => None,
         })

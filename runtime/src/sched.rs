@@ -222,13 +222,13 @@ fn start<S: Slots + ?Sized>(
     if node.inputs.iter().any(|&x| slots.at(x).failed()) {
         return Ok(Slot::Fail);
     }
-    let lazy: Vec<Arc<Thunk>> = node.inputs.iter().filter_map(|&x| slots.at(x).unforced().cloned()).collect();
+    let graphs = &shared.plan.graphs;
+    let lazy: Vec<Arc<Thunk>> = exec::demands(graphs, node).filter_map(|x| slots.at(x).unforced().cloned()).collect();
     if !lazy.is_empty() {
         let forced = future::join_all(lazy.into_iter().map(|t| force(shared.clone(), t)));
         return Err(Box::pin(forced.map(move |_| (i, Step::Restart))));
     }
     let args = || -> Vec<Value> { node.inputs.iter().map(|&x| slots.at(x).result().unwrap_or_default()).collect() };
-    let graphs = &shared.plan.graphs;
     match &node.kind {
         Kind::Call(call) if call.waits => match &call.policy {
             None => Err(boxed(i, call_future(shared.clone(), g, i, args()))),

@@ -33,15 +33,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn chain(n: usize) -> String {
-    let mut src = String::from("in text: String\nc0 = Uppercase(text)\n");
-    for i in 1..n {
-        let f = if i % 2 == 0 { "Uppercase" } else { "Lowercase" };
-        src.push_str(&format!("c{i} = {f}(c{})\n", i - 1));
-    }
-    src.push_str(&format!("out c{}\n", n - 1));
-    src
-}
+#[path = "../benches/shapes/chain.rs"]
+mod shapes;
+use shapes::chain;
 
 #[test]
 fn a_warm_run_of_the_100_node_chain_allocates_only_its_values() {

@@ -12,15 +12,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-fn chain(n: usize) -> String {
-    let mut src = String::from("in text: String\nc0 = Uppercase(text)\n");
-    for i in 1..n {
-        let f = if i % 2 == 0 { "Uppercase" } else { "Lowercase" };
-        src.push_str(&format!("c{i} = {f}(c{})\n", i - 1));
-    }
-    src.push_str(&format!("out c{}\n", n - 1));
-    src
-}
+#[path = "../shapes/chain.rs"]
+mod shapes;
+use shapes::chain;
 
 fn fan_out(branches: usize, depth: usize) -> String {
     let mut src = String::from("in text: String\n");

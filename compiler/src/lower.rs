@@ -2,8 +2,9 @@
 //!
 //! Every assignment becomes the node of its expression in the main graph; a variable is an edge
 //! to its binding's node. Each deferred part of an expression (SPEC §7.2: a call `with lazy`, with
-//! its arguments, is one) and each lambda body becomes a graph of its own; a graph reads the values it needs from the graph around it through
-//! `Capture` nodes, created on first use and shared after. Types are interned in the type table;
+//! its arguments, is one) and each lambda body becomes a graph of its own; a graph reads the
+//! values it needs from the graph around it through `Capture` nodes, created on first use and
+//! shared after. Types are interned in the type table;
 //! called functions are recorded with their fingerprints. Nodes come out in topological order
 //! because an expression is lowered after its operands.
 

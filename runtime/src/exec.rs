@@ -261,11 +261,11 @@ impl RunCx<'_> {
             Kind::HigherOrder(h) => {
                 let captures = self.captures(h.lambda, slots, scratch);
                 // The call depends on what its lambda captures (SPEC §4.17): lazy values run first.
-                captures.iter().for_each(|c| {
+                for c in &captures {
                     if let Slot::Lazy(t) = c {
                         t.force(self, scratch);
                     }
-                });
+                }
                 let mut args = scratch.take_values();
                 args.extend(node.inputs.iter().map(|&x| slot_value(slots.at(x))));
                 let r = match &h.policy {

@@ -11,16 +11,14 @@
 //! Chains of lazy calls of any length neither overflow the stack nor slow down: the scheduler
 //! forces the lazy calls a thunk's call takes as arguments first, each as soon as those it reads
 //! have run (`unforced_inputs`); what still nests (synchronous forcing, forces inside arguments
-//! and lambdas) runs on a stack that grows on the heap (`deep`, `Deep`, also for wake-ups);
+//! and lambdas) runs on a stack that grows on the heap (`crate::deep`);
 //! dropping a chain unlinks it one thunk at a time.
 
+use crate::deep::deep;
 use crate::exec::{self, Failed, Frame, NodeResult, RunCx, Scratch, Slot, Slots};
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use tokio::sync::OnceCell;
 
 #[derive(Debug)]
@@ -28,7 +26,7 @@ pub(crate) struct Thunk {
     pub g: u32,
     pub i: u32,
     /// The slots the node reads (its dependencies, `GraphPlan::deps`), in that order.
-    pub slots: Box<[Slot]>,
+    slots: Box<[Slot]>,
     pub cell: OnceCell<NodeResult>,
 }
 
@@ -59,17 +57,19 @@ impl Thunk {
         };
         let mut position: HashMap<*const Thunk, usize> = HashMap::new();
         let mut order = Vec::new();
-        let mut stack = vec![(self.clone(), lazy_inputs(self))];
-        while let Some((_, pending)) = stack.last_mut() {
-            if let Some(next) = pending.pop() {
+        // Each entry: a call, the lazy calls it reads, how many of those were visited.
+        let mut stack = vec![(self.clone(), lazy_inputs(self), 0)];
+        while let Some((_, inputs, visited)) = stack.last_mut() {
+            if let Some(next) = inputs.get(*visited).cloned() {
+                *visited += 1;
                 if !position.contains_key(&Arc::as_ptr(&next)) {
                     let inputs = lazy_inputs(&next);
-                    stack.push((next, inputs));
+                    stack.push((next, inputs, 0));
                 }
                 continue;
             }
-            let Some((t, _)) = stack.pop() else { break };
-            let reads = lazy_inputs(&t).iter().filter_map(|c| position.get(&Arc::as_ptr(c)).copied()).collect();
+            let Some((t, inputs, _)) = stack.pop() else { break };
+            let reads = inputs.iter().filter_map(|c| position.get(&Arc::as_ptr(c)).copied()).collect();
             position.insert(Arc::as_ptr(&t), order.len());
             order.push((t, reads));
         }
@@ -130,57 +130,6 @@ impl Drop for Thunk {
                 unlink(&mut last.slots, &mut held);
             }
         }
-    }
-}
-
-/// Runs `f` with room on the stack for one more level of forcing, moving to a new stack segment
-/// on the heap when the current one runs low.
-pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
-    stacker::maybe_grow(256 * 1024, 4 * 1024 * 1024, f)
-}
-
-/// A future polled under `deep`: polling a force polls the forces it waits for, one level each.
-/// Wake-ups travel the other way, from the innermost force out through every level, so the waker
-/// it passes in runs under `deep` too.
-pub(crate) struct Deep<F> {
-    inner: F,
-    /// The caller's waker and the one passed in, which wakes it under `deep`.
-    wakers: Option<(Waker, Waker)>,
-}
-
-impl<F> Deep<F> {
-    pub fn new(inner: F) -> Deep<F> {
-        Deep { inner, wakers: None }
-    }
-}
-
-impl<F: Future + Unpin> Future for Deep<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = &mut *self;
-        let outer = cx.waker();
-        let waker = match &this.wakers {
-            Some((caller, passed)) if caller.will_wake(outer) => passed,
-            _ => {
-                let passed = Waker::from(Arc::new(DeepWaker(outer.clone())));
-                &this.wakers.insert((outer.clone(), passed)).1
-            }
-        };
-        let mut cx = Context::from_waker(waker);
-        deep(|| Pin::new(&mut this.inner).poll(&mut cx))
-    }
-}
-
-struct DeepWaker(Waker);
-
-impl Wake for DeepWaker {
-    fn wake(self: Arc<Self>) {
-        deep(|| self.0.wake_by_ref());
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        deep(|| self.0.wake_by_ref());
     }
 }
 

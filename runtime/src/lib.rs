@@ -10,6 +10,7 @@
 
 pub mod cache;
 mod convert;
+mod deep;
 mod exec;
 mod hof;
 mod invoke;

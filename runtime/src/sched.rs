@@ -10,10 +10,11 @@
 //! an unforced thunk first forces it (`force`, shared by all who demand it) and then starts again;
 //! demanded nodes (outputs, a graph's result) are forced as soon as their thunk exists.
 
+use crate::deep::Deep;
 use crate::exec::{self, Failed, Frame, NodeResult, RunCx, Scratch, Slot, Slots, match_case, panic_text};
 use crate::hof::{self, Hof};
 use crate::invoke;
-use crate::lazy::{Deep, Thunk};
+use crate::lazy::Thunk;
 use crate::outcome::RunError;
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use asterism_registry::module::{BoxFuture, HigherOrder, Module};

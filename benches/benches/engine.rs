@@ -4,6 +4,9 @@
 //! - fan-out: one input, 50 branches of 10 chained modules, 50 outputs;
 //! - a 1-node pipeline run 10,000 times in a row (p50/p99 printed);
 //! - 1,000 concurrent runs of a small pipeline on a multi-threaded runtime;
+//! - the asynchronous scheduler: a chain of 100 async host functions (ready futures), the same
+//!   chain with a `timeout` on every call (the path of calls whose options wait), and a 1-node
+//!   async run, on a current-thread runtime;
 //! - compiling a ~80-line program cold and from the cache;
 //! - JSON inputs: a 1 KB record, and 500 × 1536 floats (~3 MB).
 
@@ -47,6 +50,33 @@ fn chains(c: &mut Criterion) {
     group.finish();
     let (p, inputs) = pipeline(&engine, &fan_out(50, 10));
     c.bench_function("fan-out 50x10", |b| b.iter(|| p.run_blocking(black_box(&inputs))));
+}
+
+/// The chain with every call an async host function, and optionally options on every call.
+fn async_chain(n: usize, options: &str) -> String {
+    let mut src = String::from("in text: String\nc0 = up(text)\n");
+    for i in 1..n {
+        let f = if i % 2 == 0 { "up" } else { "down" };
+        src.push_str(&format!("c{i} = {f}(c{}){options}\n", i - 1));
+    }
+    src.push_str(&format!("out c{}\n", n - 1));
+    src
+}
+
+fn asynchronous(c: &mut Criterion) {
+    let mut engine = Engine::new();
+    engine.register_async_fn("up", &["text"], |t: String| async move { t.to_uppercase() }).unwrap();
+    engine.register_async_fn("down", &["text"], |t: String| async move { t.to_lowercase() }).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut group = c.benchmark_group("async");
+    for (name, n, options) in
+        [("chain/100", 100, ""), ("timeout chain/100", 100, " with timeout: 10s"), ("1-node", 1, "")]
+    {
+        let (p, inputs) = pipeline(&engine, &async_chain(n, options));
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(name, |b| b.iter(|| rt.block_on(p.run(black_box(&inputs)))));
+    }
+    group.finish();
 }
 
 /// 10,000 sequential runs of a 1-node pipeline; prints the latency percentiles.
@@ -136,5 +166,5 @@ fn json(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chains, sequential, concurrent, compile, json);
+criterion_group!(benches, chains, asynchronous, sequential, concurrent, compile, json);
 criterion_main!(benches);

@@ -146,7 +146,7 @@ fn json(c: &mut Criterion) {
     let item = r#"{"sku": "SKU-000123", "qty": 3, "price": 19.99, "tags": ["red", "large", "sale"]}"#;
     let doc = format!(
         r#"{{"order": {{"id": "ord-42", "customer": {{"name": "Ada Lovelace", "email": "ada@example.com", "vip": true}}, "items": [{}], "notes": "leave at the door"}}}}"#,
-        vec![item; 10].join(", ")
+        [item; 10].join(", ")
     );
     let embeddings =
         engine.compile("e.cst", "in vectors: List<List<Float>>\nn = list-length(vectors)\nout n\n").unwrap();

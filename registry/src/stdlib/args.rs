@@ -157,6 +157,12 @@ pub(in crate::stdlib) fn zeros(n: usize) -> Result<Vec<f64>> {
     Ok(vec![0.0; n])
 }
 
+/// A left-to-right Float sum starting at `0.0` (the standard library's `sum` starts at `-0.0`, so
+/// an empty sum would print as `-0.0`).
+pub(super) fn sum(xs: impl Iterator<Item = f64>) -> f64 {
+    xs.fold(0.0, |acc, x| acc + x)
+}
+
 /// Calling modules in tests the way the runtime does.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -299,10 +305,4 @@ pub(crate) mod testing {
             (v, _) => v.clone(),
         }
     }
-}
-
-/// A left-to-right Float sum starting at `0.0` (the standard library's `sum` starts at `-0.0`, so
-/// an empty sum would print as `-0.0`).
-pub(super) fn sum(xs: impl Iterator<Item = f64>) -> f64 {
-    xs.fold(0.0, |acc, x| acc + x)
 }

@@ -21,7 +21,7 @@ pub mod render;
 
 pub use asterism_lang::{Code, Severity};
 pub use asterism_registry::dag::DagSpec;
-pub use asterism_registry::{Module, ModuleError, Type, Value};
+pub use asterism_registry::{Module, ModuleError, Notice, NoticeKind, Reporter, Silent, Type, Value};
 pub use asterism_runtime::json::Layout;
 pub use asterism_runtime::{CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
 pub use diagnostics::Diagnostics;
@@ -43,11 +43,28 @@ pub struct Engine {
     plans: DashMap<[u8; 32], Arc<ExecutionPlan>>,
     /// Call caches and limiters, shared by every run of every pipeline of this engine.
     services: Arc<Services>,
+    /// Where the runs of pipelines compiled from now on report their notices.
+    reporter: Arc<dyn Reporter>,
 }
 
 impl Default for Engine {
     fn default() -> Engine {
         Engine::new()
+    }
+}
+
+/// The default reporter: each notice becomes a `tracing` event.
+#[derive(Debug)]
+struct Traced;
+
+impl Reporter for Traced {
+    fn report(&self, notice: Notice) {
+        match notice.kind {
+            NoticeKind::Log => tracing::info!(target: "asterism", line = notice.line, "{}", notice.message),
+            NoticeKind::OnErrorLog => {
+                tracing::warn!(target: "asterism", line = notice.line, "{} (on_error: log)", notice.message)
+            }
+        }
     }
 }
 
@@ -62,7 +79,15 @@ impl Engine {
             cache: CompileCache::default(),
             plans: DashMap::new(),
             services: Arc::new(Services::new()),
+            reporter: Arc::new(Traced),
         }
+    }
+
+    /// Makes the runs of pipelines compiled from now on give their notices (`log` lines and
+    /// `on_error: log` lines, SPEC §6.4, §9.7) to `reporter`. By default they are `tracing`
+    /// events of target `asterism` (`log` at INFO, `on_error: log` at WARN); nothing is printed.
+    pub fn set_reporter(&mut self, reporter: impl Reporter + 'static) {
+        self.reporter = Arc::new(reporter);
     }
 
     pub fn registry(&self) -> &Registry {
@@ -156,7 +181,7 @@ impl Engine {
                 plan
             }
         };
-        Ok(Pipeline { plan, hash: compiled.hash, warnings })
+        Ok(Pipeline { plan, hash: compiled.hash, warnings, reporter: self.reporter.clone() })
     }
 
     /// (hits, misses) of the compile cache.

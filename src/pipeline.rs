@@ -1,8 +1,8 @@
 //! `Pipeline`: a compiled, prepared pipeline, ready to run any number of times, concurrently.
 
-use crate::Diagnostics;
+use crate::diagnostics::Diagnostics;
 use asterism_registry::dag::DagSpec;
-use asterism_registry::{Type, Value};
+use asterism_registry::{Reporter, Type, Value};
 use asterism_runtime::json::{self, Layout};
 use asterism_runtime::{Event, ExecutionPlan, RunError, RunOutcome, Status};
 use std::sync::Arc;
@@ -13,6 +13,8 @@ pub struct Pipeline {
     pub(crate) plan: Arc<ExecutionPlan>,
     pub(crate) hash: [u8; 32],
     pub(crate) warnings: Diagnostics,
+    /// Where runs report their notices (the engine's reporter when compiled).
+    pub(crate) reporter: Arc<dyn Reporter>,
 }
 
 /// The values of a pipeline's inputs, in declaration order.
@@ -33,7 +35,7 @@ impl Pipeline {
     }
 
     pub fn hash_hex(&self) -> String {
-        self.hash.iter().map(|b| format!("{b:02x}")).collect()
+        blake3::Hash::from_bytes(self.hash).to_hex().to_string()
     }
 
     pub fn spec(&self) -> &DagSpec {
@@ -60,26 +62,34 @@ impl Pipeline {
 
     /// Reads the inputs object (SPEC §8.5); on failure, every problem (SPEC §8.6).
     pub fn parse_inputs(&self, json: &[u8]) -> Result<Inputs, Vec<String>> {
+        self.parse_inputs_given(json, &[])
+    }
+
+    /// Reads the inputs object, then the values `given` one by one as `(name, text)` (the CLI's
+    /// `-i NAME=VALUE`: the text is JSON when it is valid JSON, else a string), which replace the
+    /// object's values of those names. Each value is read once; a problem with a given value
+    /// names it (`input 'n' (-i n): …`).
+    pub fn parse_inputs_given(&self, json: &[u8], given: &[(&str, &str)]) -> Result<Inputs, Vec<String>> {
         let declared: Vec<(&str, &Type)> = self.plan.inputs().collect();
-        json::parse_inputs(json, &declared).map(Inputs)
+        json::parse_inputs_given(json, given, &declared).map(Inputs)
     }
 
     /// Runs the pipeline to completion.
     pub async fn run(&self, inputs: &Inputs) -> Outcome {
-        let outcome = self.plan.run(inputs.0.clone()).await;
+        let outcome = self.plan.run(inputs.0.clone(), self.reporter.clone()).await;
         Outcome { plan: self.plan.clone(), outcome }
     }
 
     /// Runs the pipeline on this thread, without an async runtime when every module is
     /// synchronous (the standard library and prelude are), else on a single-threaded tokio runtime.
     pub fn run_blocking(&self, inputs: &Inputs) -> Outcome {
-        let outcome = match self.plan.run_sync(&inputs.0) {
+        let outcome = match self.plan.run_sync(&inputs.0, &*self.reporter) {
             Some(outcome) => outcome,
             None => {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                 match rt {
                     Ok(rt) => {
-                        let outcome = rt.block_on(self.plan.run(inputs.0.clone()));
+                        let outcome = rt.block_on(self.plan.run(inputs.0.clone(), self.reporter.clone()));
                         // Attempts abandoned by a timeout may still be running: not waited for.
                         rt.shutdown_background();
                         outcome
@@ -95,10 +105,10 @@ impl Pipeline {
     /// and then the outcome. Must be called within a tokio runtime.
     pub fn run_stream(&self, inputs: Inputs) -> impl futures_util::Stream<Item = StreamEvent> + Send + Unpin + 'static {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let plan = self.plan.clone();
+        let (plan, reporter) = (self.plan.clone(), self.reporter.clone());
         tokio::spawn(async move {
             let names: Vec<Arc<str>> = plan.outputs().map(|(n, _)| n.into()).collect();
-            plan.run_with(inputs.0, &mut |event| {
+            plan.run_with(inputs.0, reporter, &mut |event| {
                 let event = match event {
                     Event::Output { index, value } => StreamEvent::Output { name: names[index].clone(), value },
                     Event::Done(outcome) => StreamEvent::Done(Outcome { plan: plan.clone(), outcome }),

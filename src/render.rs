@@ -1,11 +1,15 @@
-//! Rendering of diagnostics: the rustc-like human layout of SPEC §10.5 and the JSON form of §11.2.
+//! Rendering of diagnostics and run errors: the rustc-like human layout of SPEC §10.5 and the JSON
+//! form of §11.2.
 //!
-//! Takes: diagnostics, the source they refer to and the file name as the user gave it. Gives:
-//! text (optionally with ANSI styles, which the caller strips when not writing to a terminal) or
-//! JSON values. Never panics on spans outside the text: they are clamped.
+//! Takes: diagnostics or run errors, the source they refer to and the file name as the user gave
+//! it. Gives: text (optionally with ANSI styles, which the caller strips when not writing to a
+//! terminal) or JSON values. One layout for both: a run error is shown like a diagnostic without
+//! a code, its carets under the failing expression. Never panics on spans outside the text: they
+//! are clamped.
 
 use anstyle::{AnsiColor, Style};
-use asterism_lang::{Diagnostic, LineIndex, Position, Severity};
+use asterism_lang::{Diagnostic, LineIndex, Position, Severity, Span};
+use asterism_runtime::RunError;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -25,6 +29,16 @@ pub struct JsonDiagnostic<'a> {
     pub end_line: usize,
     pub end_column: usize,
     pub help: &'a [String],
+}
+
+/// One problem as the layout shows it.
+struct Entry<'a> {
+    severity: Severity,
+    /// `error[E001]`, `warning[W004]`, or `error` for a run error.
+    header: String,
+    message: &'a str,
+    span: Span,
+    help: &'a [String],
 }
 
 /// Source text with its line index, for rendering.
@@ -60,27 +74,49 @@ impl<'a> Source<'a> {
 
     /// Renders diagnostics in the layout of SPEC §10.5, separated by empty lines.
     pub fn render(&self, diagnostics: &[Diagnostic], file: &str, color: bool) -> String {
+        let entries = diagnostics.iter().map(|d| Entry {
+            severity: d.severity(),
+            header: format!("{}[{}]", d.severity().as_str(), d.code),
+            message: &d.message,
+            span: d.span,
+            help: &d.help,
+        });
+        self.render_entries(entries, file, color)
+    }
+
+    /// Renders the root failures of a run in the same layout, without a code.
+    pub fn render_errors(&self, errors: &[RunError], file: &str, color: bool) -> String {
+        let entries = errors.iter().map(|e| Entry {
+            severity: Severity::Error,
+            header: "error".to_string(),
+            message: &e.message,
+            span: Span::new(e.span().start, e.span().end),
+            help: &[],
+        });
+        self.render_entries(entries, file, color)
+    }
+
+    fn render_entries<'e>(&self, entries: impl Iterator<Item = Entry<'e>>, file: &str, color: bool) -> String {
         let mut out = String::new();
-        for (i, d) in diagnostics.iter().enumerate() {
+        for (i, e) in entries.enumerate() {
             if i > 0 {
                 out.push('\n');
             }
-            self.render_one(&mut out, d, file, color);
+            self.render_one(&mut out, &e, file, color);
         }
         out
     }
 
-    fn render_one(&self, out: &mut String, d: &Diagnostic, file: &str, color: bool) {
+    fn render_one(&self, out: &mut String, d: &Entry<'_>, file: &str, color: bool) {
         let paint = |style: Style, text: &str| {
             if color { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_string() }
         };
-        let severity_style = if d.severity() == Severity::Error { ERROR } else { WARNING };
+        let severity_style = if d.severity == Severity::Error { ERROR } else { WARNING };
         let start = self.position(d.span.start);
         let line_text = self.lines.line_text(self.text, start.line);
         let width = start.line.to_string().len();
         let pad = " ".repeat(width);
-        let header = format!("{}[{}]", d.severity().as_str(), d.code);
-        let _ = writeln!(out, "{}{}", paint(severity_style, &header), paint(BOLD, &format!(": {}", d.message)));
+        let _ = writeln!(out, "{}{}", paint(severity_style, &d.header), paint(BOLD, &format!(": {}", d.message)));
         let _ = writeln!(out, "{pad}{} {file}:{}:{}", paint(GUTTER, "-->"), start.line, start.column);
         let bar = paint(GUTTER, "|");
         let _ = writeln!(out, "{pad} {bar}");
@@ -99,7 +135,7 @@ impl<'a> Source<'a> {
         let _ = writeln!(out, "{pad} {bar} {before}{}", paint(severity_style, &carets));
         if !d.help.is_empty() {
             let _ = writeln!(out, "{pad} {bar}");
-            for h in &d.help {
+            for h in d.help {
                 let _ = writeln!(out, "{pad} {} {h}", paint(BOLD, "= help:"));
             }
         }

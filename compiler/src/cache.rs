@@ -5,7 +5,7 @@
 //! evicted. Safe to share between threads; concurrent compiles of the same source may both run,
 //! and either result is kept (they are identical).
 
-use crate::{Compiled, compile};
+use crate::driver::{Compiled, compile};
 use asterism_lang::Diagnostic;
 use asterism_registry::Registry;
 use dashmap::DashMap;

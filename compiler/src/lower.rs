@@ -11,8 +11,8 @@
 use crate::typed::{BindingId, BindingKind, LocalId, TCall, TExpr, TExprKind, TPart, TypedProgram};
 use asterism_lang::LineIndex;
 use asterism_lang::ast::grow_stack;
+use asterism_lang::ast::options as syntax;
 use asterism_lang::ast::{BinOp, CmpOp, LogicOp};
-use asterism_lang::options as syntax;
 use asterism_registry::dag::{
     self, Arith, CallSpec, Compare, Const, DagSpec, FunctionId, Graph, GraphId, InputSpec, InterpPart, MatchCase,
     MergeShape, Node, NodeId, Op, OutputSpec, TypeId,

@@ -6,8 +6,8 @@
 //! §4.6/§4.7/§5.8, is an explicit `Convert` node whose type is the target. Only a program without
 //! errors yields a typed tree that lowering may use.
 
+use asterism_lang::ast::options::CallOptions;
 use asterism_lang::ast::{BinOp, CmpOp, LogicOp};
-use asterism_lang::options::CallOptions;
 use asterism_lang::span::Span;
 use asterism_registry::{Name, Type};
 

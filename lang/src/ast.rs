@@ -4,8 +4,10 @@
 //! it came from; spans of children lie inside the span of their parent (checked by tests).
 //! The tree is purely syntactic: names are unresolved and nothing is typed.
 
-use crate::options::WithClause;
+pub mod options;
+
 use crate::span::Span;
+use options::WithClause;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Program {

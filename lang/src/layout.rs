@@ -14,8 +14,8 @@
 //! followed by a continuing comma, and after a `fallback` expression at `else` or `->`.
 //! Guarantees: the output holds every input token in order, plus the inserted ones.
 
+use crate::ast::options::OPTION_NAMES;
 use crate::lex::Spanned;
-use crate::options::OPTION_NAMES;
 use crate::token::Tok;
 
 /// Whether the token at `i` starts a declaration (SPEC §3.1): a declaration keyword, `@`, or a

@@ -8,13 +8,13 @@ pub mod ast;
 pub mod diagnostic;
 pub mod layout;
 pub mod lex;
-pub mod options;
 pub mod parse;
 pub mod sexpr;
 pub mod span;
 pub mod suggest;
 pub mod token;
 pub mod validate;
+pub mod with;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use parse::{Parsed, parse, parse_bytes};

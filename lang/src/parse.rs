@@ -9,13 +9,14 @@
 //! piece. Splitting first is what makes recovery exact: no declaration keyword or `name =` can
 //! occur inside an expression, so a broken declaration cannot swallow the next one.
 
+use crate::ast::options::WithClause;
 use crate::ast::*;
 use crate::diagnostic::{self, Code, Diagnostic};
 use crate::layout::{is_decl_start, layout};
 use crate::lex::{Spanned, lex};
-use crate::options::{RawOption, WithClause};
 use crate::span::Span;
 use crate::token::Tok;
+use crate::with::RawOption;
 use lalrpop_util::ParseError;
 
 lalrpop_util::lalrpop_mod!(

@@ -3,8 +3,8 @@
 //! Takes: a `Program`. Gives: one line per declaration, nesting shown by parentheses, so that
 //! precedence and associativity are visible at a glance: `x = 1 + 2 * 3` → `(= x (+ 1 (* 2 3)))`.
 
+use crate::ast::options::{CallOptions, WithClause};
 use crate::ast::*;
-use crate::options::{CallOptions, WithClause};
 use std::fmt::Write;
 
 pub fn program(p: &Program) -> String {

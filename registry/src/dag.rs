@@ -18,7 +18,7 @@
 pub mod text;
 
 use crate::module::HigherOrder;
-use crate::registry::Fingerprint;
+use crate::signature::Fingerprint;
 use crate::types::Type;
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,7 @@
 pub mod dag;
 pub mod module;
 pub mod registry;
+pub mod report;
 pub mod signature;
 pub mod stdlib;
 pub mod text;
@@ -15,7 +16,8 @@ pub mod value;
 
 pub use dag::DagSpec;
 pub use module::{CallContext, HigherOrder, Module, ModuleError, ModuleResult};
-pub use registry::{Fingerprint, Function, Registry, RegistryError, STDLIB_VERSION};
-pub use signature::{Param, Signature, SignatureError};
+pub use registry::{Function, Registry, RegistryError, STDLIB_VERSION};
+pub use report::{Notice, NoticeKind, Reporter, Silent};
+pub use signature::{Fingerprint, Param, Signature, SignatureError};
 pub use types::{Name, Record, Type, TypeVar, common_type, is_mergeable, is_subtype, lub, merge};
 pub use value::{ElemKind, ListBuilder, ListView, Value};

@@ -4,9 +4,11 @@
 //! and returns one value or an error detail (the runtime writes `<function>: <detail>`). The kind
 //! tells the runtime how to run it: inline (`Sync`, for cheap pure functions such as the stdlib),
 //! as a future (`Async`, for model and service calls), on the blocking pool (`Blocking`, for
-//! CPU-heavy work), or itself (`HigherOrder`, whose lambdas are DAG sub-graphs).
+//! CPU-heavy work), or itself (`HigherOrder`, whose lambdas are DAG sub-graphs). A synchronous
+//! module reports through its `CallContext`; no module prints.
 
-use crate::Type;
+use crate::report::{Notice, NoticeKind, Reporter};
+use crate::types::Type;
 use crate::value::Value;
 use std::fmt;
 use std::future::Future;
@@ -46,11 +48,29 @@ impl From<&str> for ModuleError {
 pub type ModuleResult = Result<Value, ModuleError>;
 
 /// What a synchronous module may know about its call besides the values: the instantiated
-/// parameter and return types (needed by type-directed functions such as `to-string`).
-#[derive(Clone, Copy, Debug)]
+/// parameter and return types (needed by type-directed functions such as `to-string`), and where
+/// its notices go (`log`).
+#[derive(Clone, Copy)]
 pub struct CallContext<'a> {
     pub arg_types: &'a [Type],
     pub ret: &'a Type,
+    /// The run's reporter.
+    pub reporter: &'a dyn Reporter,
+    /// The source line of the call.
+    pub line: u32,
+}
+
+impl CallContext<'_> {
+    /// Reports `message` as the call's `log` line.
+    pub fn log(&self, message: &str) {
+        self.reporter.report(Notice { kind: NoticeKind::Log, message: message.to_string(), line: self.line });
+    }
+}
+
+impl fmt::Debug for CallContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallContext").field("arg_types", &self.arg_types).field("ret", self.ret).finish()
+    }
 }
 
 pub type SyncFn = dyn Fn(&[Value], &CallContext<'_>) -> ModuleResult + Send + Sync;

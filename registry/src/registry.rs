@@ -5,7 +5,7 @@
 //! registered name). Guarantees: names are unique, well-formed, and never also a namespace.
 
 use crate::module::Module;
-use crate::signature::{Signature, SignatureError};
+use crate::signature::{Fingerprint, Signature, SignatureError};
 use crate::stdlib::{self, PRELUDE, STDLIB};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -22,9 +22,6 @@ pub struct Function {
     /// (the standard library and prelude): the runtime then skips checking them (SPEC §7.5).
     pub verified: bool,
 }
-
-/// A blake3 digest identifying a function's signature and implementation version.
-pub type Fingerprint = [u8; 32];
 
 fn fingerprint(signature: &Signature, version: &str) -> Fingerprint {
     let mut h = blake3::Hasher::new();

@@ -8,6 +8,9 @@
 use crate::types::{Name, Record, Type, TypeVar};
 use std::fmt;
 
+/// A blake3 digest identifying a function's signature and implementation version.
+pub type Fingerprint = [u8; 32];
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Param {
     pub name: Name,

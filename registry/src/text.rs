@@ -1,7 +1,7 @@
 //! The text form of values (SPEC §8.2), used by interpolation and `to-string`, and the Float text
 //! form (SPEC §8.3), also used in JSON output.
 
-use crate::Type;
+use crate::types::Type;
 use crate::value::Value;
 use std::fmt::Write;
 
@@ -78,7 +78,7 @@ pub fn to_text(value: &Value, ty: &Type) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Name;
+    use crate::types::Name;
 
     #[test]
     fn floats_use_the_shortest_round_trip_form() {

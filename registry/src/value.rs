@@ -44,10 +44,10 @@ pub enum ElemKind {
 
 impl ElemKind {
     /// The storage of a list whose static element type is `elem`.
-    pub fn of(elem: &crate::Type) -> ElemKind {
+    pub fn of(elem: &crate::types::Type) -> ElemKind {
         match elem {
-            crate::Type::Int => ElemKind::Int,
-            crate::Type::Float => ElemKind::Float,
+            crate::types::Type::Int => ElemKind::Int,
+            crate::types::Type::Float => ElemKind::Float,
             _ => ElemKind::Any,
         }
     }

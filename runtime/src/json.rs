@@ -19,8 +19,7 @@ mod output;
 mod report;
 mod tree;
 mod typed;
-mod union;
 mod visit;
 
-pub use input::{MAX_DEPTH, parse_inputs};
+pub use input::{MAX_DEPTH, parse_inputs, parse_inputs_given};
 pub use output::{Layout, to_json, write_outputs, write_value};

@@ -1,31 +1,36 @@
 //! asterism-runtime: execution of compiled pipelines (DESIGN.md §3).
 //!
-//! It depends on `asterism-registry` only and never sees the AST. `plan` prepares a DagSpec once
-//! (validation, module resolution, per-node run-ready data); `run` runs it: `exec` evaluates
-//! synchronous graphs in one pass, `sched` schedules graphs with waiting module calls, `hof` runs
-//! the higher-order functions, `ops` holds the built-in operations and `convert` the conversions.
-//! Call options: `options` (the prepared `Policy`), `invoke` (calls with a policy), `cache`,
-//! `limit`, `services` (what an engine's runs share) and `lazy` (calls run on demand).
-//! `json` reads run inputs and writes outputs, guided by the declared types.
+//! It depends on `asterism-registry` only and never sees the AST; it prints nothing (a run's
+//! notices go to the reporter its caller gives). Its modules are floors, each importing only
+//! from the floors below it:
+//!
+//! 1. `outcome` (what a run gives back), `values` (operations, conversions, slots),
+//!    `services` (what an engine's runs share: call caches, limiters);
+//! 2. `policy`: call options prepared once per call site, and the one path of a call with them;
+//! 3. `plan`: a DagSpec prepared to run;
+//! 4. `exec`: the synchronous evaluator (owners, higher-order functions, lazy forcing);
+//! 5. `sched`: the asynchronous scheduler, driving the evaluator's rules with futures;
+//! 6. `run`: the entry — a run to its outcome, or as a stream of events.
+//!
+//! `json` stands apart: run inputs read and outputs written, guided by the declared types.
 
-pub mod cache;
-mod convert;
-mod deep;
-mod exec;
-mod hof;
-mod invoke;
-pub mod json;
-mod lazy;
-mod limit;
-mod ops;
-mod options;
 mod outcome;
-mod plan;
-mod run;
-mod sched;
 mod services;
+mod values;
 
-pub use cache::{CacheBackend, CacheStats, MemoryBackend};
+mod policy;
+
+mod plan;
+
+mod exec;
+
+mod sched;
+
+mod run;
+
+pub mod json;
+
 pub use outcome::{Event, RunError, RunOutcome, Status};
 pub use plan::{ExecutionPlan, PrepareError};
+pub use services::cache::{self, CacheBackend, CacheStats, MemoryBackend};
 pub use services::{DEFAULT_CACHE, Services};

@@ -10,7 +10,8 @@
 use super::{
     EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, plan_cache, println, read, usage_error,
 };
-use asterism::{Diagnostics, Engine, Inputs, Layout, Outcome, Pipeline, Status, StreamEvent};
+use asterism::render::Source;
+use asterism::{Diagnostics, Engine, Inputs, Layout, Notice, Outcome, Pipeline, Status, StreamEvent};
 use futures_util::StreamExt;
 use std::process::ExitCode;
 
@@ -35,7 +36,8 @@ pub fn run(args: Args) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let engine = Engine::new();
+    let mut engine = Engine::new();
+    engine.set_reporter(|notice: Notice| eprint(&format!("{notice}\n")));
     let pipeline = match pipeline(&engine, &args.file, &bytes) {
         Ok(p) => p,
         Err(diagnostics) => {
@@ -52,8 +54,8 @@ pub fn run(args: Args) -> ExitCode {
     if !pipeline.warnings().is_empty() {
         eprint(&pipeline.warnings().render(true));
     }
-    let document = inputs::document(args.file_inputs.as_deref(), &pairs);
-    let inputs = match document.and_then(|doc| pipeline.parse_inputs(&doc)) {
+    let document = inputs::document(args.file_inputs.as_deref());
+    let inputs = match document.and_then(|doc| pipeline.parse_inputs_given(&doc, &pairs)) {
         Ok(inputs) => inputs,
         Err(errors) => return input_error(&errors, args.json),
     };
@@ -141,18 +143,7 @@ fn report(args: &Args, source: &[u8], outcome: &Outcome) -> ExitCode {
     } else {
         println(&outcome.outputs_json(Layout::Pretty));
         let source = String::from_utf8_lossy(source);
-        let lines: Vec<&str> = source.lines().collect();
-        let mut text = String::new();
-        for e in outcome.errors() {
-            let width = e.line.to_string().len();
-            let pad = " ".repeat(width);
-            let line = lines.get(e.line as usize - 1).copied().unwrap_or_default();
-            text.push_str(&format!(
-                "error: {}\n{pad}--> {}:{}\n{pad} |\n{} | {line}\n\n",
-                e.message, args.file, e.line, e.line
-            ));
-        }
-        eprint(&text);
+        eprint(&Source::new(&source).render_errors(outcome.errors(), &args.file, true));
     }
     ExitCode::from(if outcome.status() == Status::Completed { 0 } else { EXIT_FAILED })
 }

@@ -4,7 +4,7 @@
 use super::Checker;
 use super::call::wrapped;
 use crate::typed::TExpr;
-use asterism_lang::options::{OnError, Opt, WithClause};
+use asterism_lang::ast::options::{OnError, Opt, WithClause};
 use asterism_lang::{Code, Diagnostic, Span};
 use asterism_registry::{Type, is_subtype};
 

@@ -167,6 +167,7 @@ pub(super) fn sum(xs: impl Iterator<Item = f64>) -> f64 {
 #[cfg(test)]
 pub(crate) mod testing {
     use crate::module::{CallContext, Module, ModuleResult};
+    use crate::report::Silent;
     use crate::signature::Signature;
     use crate::stdlib::{PRELUDE, STDLIB, module};
     use crate::types::{Type, TypeVar, common_type, lub};
@@ -191,7 +192,7 @@ pub(crate) mod testing {
     /// Calls `name` with explicit instantiated types.
     pub(crate) fn call_typed(name: &str, args: &[Value], arg_types: &[Type], ret: &Type) -> ModuleResult {
         match module(entry(name).0) {
-            Some(Module::Sync(f)) => f(args, &CallContext { arg_types, ret }),
+            Some(Module::Sync(f)) => f(args, &CallContext { arg_types, ret, reporter: &Silent, line: 1 }),
             other => panic!("{name}: expected a synchronous module, got {other:?}"),
         }
     }

@@ -3,12 +3,11 @@
 
 use super::args::{self, numeric};
 use super::string::trim;
-use crate::module::{Module, ModuleResult};
+use crate::module::{CallContext, Module, ModuleResult};
 use crate::text::to_text;
 use crate::types::Type;
 use crate::value::Value;
 use std::cmp::Ordering::{self, Greater, Less};
-use std::io::Write;
 
 pub(super) fn module(name: &str) -> Option<Module> {
     Some(match name {
@@ -32,7 +31,7 @@ pub(super) fn module(name: &str) -> Option<Module> {
         "stdlib.convert.parse-int" => parser(parse_int),
         "stdlib.convert.parse-float" => parser(parse_float),
         "stdlib.identity" => Module::sync(|args| args::arg(args, 0).cloned()),
-        "stdlib.debug.log" => Module::sync(log),
+        "stdlib.debug.log" => Module::sync_typed(log),
         _ => return None,
     })
 }
@@ -83,11 +82,11 @@ fn split_digits(s: &str) -> (&str, &str) {
     s.split_at(s.bytes().take_while(u8::is_ascii_digit).count())
 }
 
-/// Writes `[asterism] <message>` to stderr (a failed write is ignored) and returns the message.
-fn log(args: &[Value]) -> ModuleResult {
+/// Reports the message as the call's `log` line and returns it.
+fn log(args: &[Value], cx: &CallContext<'_>) -> ModuleResult {
     let message = args::arg(args, 0)?;
     let text = message.as_str().ok_or("argument 1 is not a String")?;
-    let _ = writeln!(std::io::stderr().lock(), "[asterism] {text}");
+    cx.log(text);
     Ok(message.clone())
 }
 
@@ -232,6 +231,20 @@ mod tests {
         assert!(crate::value::equal(&ok("stdlib.identity", &[strs(&["a"])]), &strs(&["a"])));
         assert!(matches!(ok("stdlib.debug.log", &[s("hello")]), Value::Str(t) if &*t == "hello"));
         assert_eq!(err("stdlib.debug.log", &[]), "missing argument 1");
+    }
+
+    #[test]
+    fn log_reports_its_line_and_prints_nothing() {
+        use crate::module::CallContext;
+        use crate::report::{Notice, NoticeKind};
+        let seen = std::sync::Mutex::new(Vec::new());
+        let reporter = |n: Notice| seen.lock().unwrap().push(n);
+        let cx = CallContext { arg_types: &[Type::String], ret: &Type::String, reporter: &reporter, line: 7 };
+        let v = super::log(&[s("hello")], &cx).unwrap();
+        assert!(matches!(v, Value::Str(t) if &*t == "hello"));
+        let notice = Notice { kind: NoticeKind::Log, message: "hello".into(), line: 7 };
+        assert_eq!(notice.to_string(), "[asterism] hello");
+        assert_eq!(seen.into_inner().unwrap(), [notice]);
     }
 
     #[test]

@@ -1,20 +1,25 @@
 //! Run inputs (SPEC §8.5, §8.6): the inputs document parsed against the declared inputs.
 //!
-//! Takes: the document's bytes and the declared inputs `(name, Type)` in declaration order.
+//! Takes: the document's bytes and the declared inputs `(name, Type)` in declaration order; with
+//! `parse_inputs_given`, also values given one by one (the CLI's `-i NAME=VALUE`, SPEC §11.1),
+//! which replace the document's: each is read once, as JSON when it is valid JSON, else as a
+//! string.
 //! Gives: one `Value` per declared input, in that order; or every error message, ordered by input
-//! declaration and then by position in the document, each prefixed `input 'name': ` (a missing
-//! input, an unreadable document and a non-object document have their own messages).
+//! declaration and then by position in the document, each prefixed `input 'name': ` (or
+//! `input 'name' (-i name): ` for a value given alone; a missing input, an unreadable document and
+//! a non-object document have their own messages).
 //! Guarantees: keys naming no input are ignored; a missing `Optional` input is `None`; of a key
 //! given twice (here or in any object) the last value counts, and the problems of every one are
-//! reported. With the `simd-json` feature the document is read by simd-json; whatever it refuses
-//! is read again by serde_json, the reference, which then decides (so both builds accept the same
-//! documents and explain errors the same way).
+//! reported; a document's key replaced by a given value is skipped unread. With the `simd-json`
+//! feature the document is read by simd-json; whatever it refuses is read again by serde_json,
+//! the reference, which then decides (so both builds accept the same documents and explain errors
+//! the same way).
 
 use super::report::{self, Ctx, Path};
 use super::typed::Typed;
 use super::visit::{Any, Handler, Key, Scalar, Skip, drain_seq};
 use asterism_registry::{Type, Value};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess};
+use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess};
 use std::borrow::Borrow;
 
 /// How deeply arrays and objects may nest in an inputs document (the inputs object is level 1);
@@ -27,27 +32,69 @@ pub fn parse_inputs<N: AsRef<str>, T: Borrow<Type>>(
     doc: impl AsRef<[u8]>,
     inputs: &[(N, T)],
 ) -> Result<Vec<Value>, Vec<String>> {
-    let mut found = Found { inputs, slots: (0..inputs.len()).map(|_| (None, Ctx::new())).collect() };
-    match backend::parse(doc.as_ref(), Document(&mut found)) {
-        Err(detail) => Err(vec![report::unreadable(detail)]),
-        Ok(false) => Err(vec![report::NOT_AN_OBJECT.to_owned()]),
-        Ok(true) => found.finish(),
+    parse_inputs_given(doc, &[] as &[(&str, &[u8])], inputs)
+}
+
+/// Parses the inputs document, then the values `given` as `(name, text)` pairs, which replace
+/// the document's values of those names.
+pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
+    doc: impl AsRef<[u8]>,
+    given: &[(impl AsRef<str>, impl AsRef<[u8]>)],
+    inputs: &[(N, T)],
+) -> Result<Vec<Value>, Vec<String>> {
+    let position = |k: &str| inputs.iter().position(|(n, _)| n.as_ref() == k);
+    let mut found = Found { inputs, slots: (0..inputs.len()).map(|_| Slot::default()).collect() };
+    for (name, _) in given {
+        if let Some(i) = position(name.as_ref()) {
+            found.slots[i].given = true;
+        }
     }
+    match backend::parse(doc.as_ref(), Document(&mut found)) {
+        Err(detail) => return Err(vec![report::unreadable(detail)]),
+        Ok(false) => return Err(vec![report::NOT_AN_OBJECT.to_owned()]),
+        Ok(true) => {}
+    }
+    for (name, text) in given {
+        let Some(i) = position(name.as_ref()) else { continue };
+        let (ty, slot) = (inputs[i].1.borrow(), &mut found.slots[i]);
+        slot.ctx = Ctx::new();
+        let text = text.as_ref();
+        slot.value = match backend::parse(text, Given { ty, ctx: &mut slot.ctx }) {
+            Ok(value) => Some(value),
+            // Not JSON: the text is the value, a string.
+            Err(_) => {
+                slot.ctx = Ctx::new();
+                let text = String::from_utf8_lossy(text);
+                let de: de::value::StrDeserializer<'_, de::value::Error> = text.as_ref().into_deserializer();
+                Typed { ty, ctx: &mut slot.ctx, path: &Path::ROOT }.deserialize(de).ok()
+            }
+        };
+    }
+    found.finish()
+}
+
+/// An input's value, whether it was given alone, and its problems.
+#[derive(Default)]
+struct Slot {
+    value: Option<Value>,
+    given: bool,
+    ctx: Ctx,
 }
 
 /// The inputs read so far: each with its value (the last one given) and its problems.
 struct Found<'i, N, T> {
     inputs: &'i [(N, T)],
-    slots: Vec<(Option<Value>, Ctx)>,
+    slots: Vec<Slot>,
 }
 
 impl<N: AsRef<str>, T: Borrow<Type>> Found<'_, N, T> {
     fn finish(self) -> Result<Vec<Value>, Vec<String>> {
         let mut values = Vec::with_capacity(self.inputs.len());
         let mut errors = Vec::new();
-        for ((name, ty), (value, ctx)) in self.inputs.iter().zip(self.slots) {
+        for ((name, ty), Slot { value, given, ctx }) in self.inputs.iter().zip(self.slots) {
             let (name, ty, problems) = (name.as_ref(), ty.borrow(), ctx.into_errors());
-            errors.extend(problems.iter().map(|p| report::in_input(name, p)));
+            let about = |p: &String| if given { report::in_given(name, p) } else { report::in_input(name, p) };
+            errors.extend(problems.iter().map(about));
             match value {
                 Some(value) => values.push(value),
                 None if matches!(ty, Type::Optional(_)) => values.push(Value::None),
@@ -83,14 +130,28 @@ impl<'de, N: AsRef<str>, T: Borrow<Type>> Handler<'de> for Document<'_, '_, N, T
     fn object<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let inputs = self.0.inputs;
         while let Some(found) = map.next_key_seed(Key(|k: &str| inputs.iter().position(|(n, _)| n.as_ref() == k)))? {
-            let Some(i) = found else {
+            let Some(slot) = found.map(|i| &mut self.0.slots[i]).filter(|slot| !slot.given) else {
                 map.next_value::<Skip>()?;
                 continue;
             };
-            let (value, ctx) = &mut self.0.slots[i];
-            *value = Some(map.next_value_seed(Typed { ty: inputs[i].1.borrow(), ctx, path: &Path::ROOT })?);
+            let ty = inputs[found.unwrap_or_default()].1.borrow();
+            slot.value = Some(map.next_value_seed(Typed { ty, ctx: &mut slot.ctx, path: &Path::ROOT })?);
         }
         Ok(true)
+    }
+}
+
+/// A value given alone, read as the input's type.
+struct Given<'a> {
+    ty: &'a Type,
+    ctx: &'a mut Ctx,
+}
+
+impl<'de> DeserializeSeed<'de> for Given<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Typed { ty: self.ty, ctx: self.ctx, path: &Path::ROOT }.deserialize(d)
     }
 }
 

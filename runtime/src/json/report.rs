@@ -152,6 +152,11 @@ pub(crate) fn in_input(name: &str, message: &str) -> String {
     format!("input '{name}': {message}")
 }
 
+/// A problem of a value given alone (`-i NAME=VALUE`).
+pub(crate) fn in_given(name: &str, message: &str) -> String {
+    format!("input '{name}' (-i {name}): {message}")
+}
+
 pub(crate) const NOT_AN_OBJECT: &str = "inputs must be a JSON object";
 
 pub(crate) fn unreadable(detail: impl fmt::Display) -> String {

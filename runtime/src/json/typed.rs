@@ -11,13 +11,14 @@
 use super::entries::Entries;
 use super::report::{self, Ctx, Got, Path, Seg};
 use super::tree::Json;
-use super::union;
 use super::visit::{Any, Handler, Key, Scalar, Skip, capacity, drain_map, drain_seq};
 use asterism_registry::{Record, Type, Value};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::marker::PhantomData;
+
+mod union;
 
 /// The seed of one value of type `ty` at `path`.
 #[derive(Debug)]

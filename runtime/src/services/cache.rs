@@ -7,13 +7,14 @@
 //! site's identity (function, fingerprint, instantiated types, backend) and a canonical encoding
 //! of the argument values, so equal values give equal keys whatever their representation.
 
-use crate::options::Fault;
+use crate::outcome::Fault;
 use asterism_registry::value::Value;
+use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -54,10 +55,6 @@ struct Memory {
 /// Entries an in-memory backend holds unless told otherwise.
 pub const DEFAULT_CAPACITY: usize = 10_000;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl MemoryBackend {
     pub fn new(capacity: usize) -> MemoryBackend {
         MemoryBackend { capacity: capacity.max(1), inner: Mutex::default() }
@@ -72,7 +69,7 @@ impl Default for MemoryBackend {
 
 impl CacheBackend for MemoryBackend {
     fn get(&self, key: &CacheKey) -> Option<Value> {
-        let mut m = lock(&self.inner);
+        let mut m = self.inner.lock();
         match m.entries.get(key) {
             Some((v, expires, _)) if Instant::now() < *expires => Some(v.clone()),
             Some(_) => {
@@ -85,7 +82,7 @@ impl CacheBackend for MemoryBackend {
 
     fn insert(&self, key: CacheKey, value: Value, ttl: Duration) {
         let now = Instant::now();
-        let mut m = lock(&self.inner);
+        let mut m = self.inner.lock();
         if m.entries.len() >= self.capacity && !m.entries.contains_key(&key) {
             if m.inserted >= m.swept + self.capacity as u64 / 2 {
                 m.entries.retain(|_, (_, expires, _)| now < *expires);
@@ -110,7 +107,7 @@ impl CacheBackend for MemoryBackend {
 
     fn len(&self) -> usize {
         let now = Instant::now();
-        lock(&self.inner).entries.values().filter(|(_, expires, _)| now < *expires).count()
+        self.inner.lock().entries.values().filter(|(_, expires, _)| now < *expires).count()
     }
 }
 
@@ -162,7 +159,7 @@ impl CallCache {
         F: Future<Output = Result<Value, Fault>>,
     {
         let flight = {
-            let mut inflight = lock(&self.inflight);
+            let mut inflight = self.inflight.lock();
             // Checked under the lock: a finished execution stores its value before it leaves.
             if let Some(v) = self.backend.get(&key) {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -186,7 +183,7 @@ impl CallCache {
             .clone();
         let counter = if executed { &self.misses } else { &self.hits };
         counter.fetch_add(1, Ordering::Relaxed);
-        let mut inflight = lock(&self.inflight);
+        let mut inflight = self.inflight.lock();
         if inflight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
             inflight.remove(&key);
         }
@@ -265,13 +262,6 @@ impl KeyBuilder {
                 self.value(inner);
             }
         }
-        self
-    }
-
-    pub fn values(&mut self, vs: &[Value]) -> &mut Self {
-        vs.iter().for_each(|v| {
-            self.value(v);
-        });
         self
     }
 

@@ -1,26 +1,27 @@
-//! Call options as the runtime applies them (SPEC §6.4–§6.5).
+//! Floor 2 of the runtime: call options as the runtime applies them (SPEC §6.4–§6.5).
 //!
 //! `Policy::prepare` turns a call's `CallOptions` into what a run needs: retry counts and waits,
 //! the timeout, the `on_error` substitute, the fallback graph, and the cache and limiters
 //! resolved in the engine's `Services`. A call whose options change nothing at run time gets no
-//! policy, so it costs nothing. `invoke` runs calls with a policy; the rules it shares between
-//! its synchronous and asynchronous paths are here: when an attempt is retried (`next`) and what
-//! a finished call gives (`settle`).
+//! policy, so it costs nothing. The rules are here once: when an attempt is retried (`next`),
+//! what a finished call gives (`settle`), and in `apply` the one path of a call with a policy
+//! (limiters, cache, attempts), to which each engine passes its own attempt.
 //!
 //! Layers, inside out: execution, `on_error`, `timeout`, `retry` with `delay`/`backoff`,
 //! `fallback`, `cache`, `throttle`/`concurrency` ordered by `priority`, `lazy`. So with
 //! `on_error: skip|log|wrap` only timeouts are retried or reach the fallback; only values of
 //! successful executions are cached; a cache hit still takes a token and a permit.
 
-use crate::cache::{CacheKey, CallCache};
-use crate::limit::{Bucket, Gate};
-use crate::outcome::RunError;
-use crate::plan::NodePlan;
+pub(crate) mod apply;
+
+use crate::outcome::{At, Fault};
+use crate::services::cache::{CacheKey, CallCache, KeyBuilder};
+use crate::services::limit::{Bucket, Gate};
 use crate::services::{DEFAULT_CACHE, Services};
-use asterism_registry::Type;
 use asterism_registry::dag::{Backoff, CallOptions, OnError};
+use asterism_registry::types::Type;
 use asterism_registry::value::{ElemKind, ListBuilder, Value};
-use std::io::Write;
+use asterism_registry::{Notice, NoticeKind, Reporter};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,40 +59,15 @@ pub(crate) struct CachePlan {
     pub site: CacheKey,
 }
 
-/// Why an execution failed: for a module call one error at the call; for a higher-order call the
-/// errors of its lambda. No error means the failure came from elsewhere (a failed captured
-/// value) and is passed on untouched.
-#[derive(Clone, Debug)]
-pub(crate) struct Fault {
-    pub errors: Vec<RunError>,
-    pub timed_out: bool,
-}
-
-impl Fault {
-    pub fn at(node: &NodePlan, message: String) -> Fault {
-        Fault { errors: vec![RunError { message, line: node.line, start: node.start }], timed_out: false }
-    }
-
-    pub fn timeout(node: &NodePlan, function: &str, limit: Duration) -> Fault {
-        let message = format!("{function}: timed out after {}ms", limit.as_millis());
-        Fault { timed_out: true, ..Fault::at(node, message) }
-    }
-
-    fn first(&mut self) -> Option<&mut RunError> {
-        self.errors.iter_mut().min_by_key(|e| e.start)
-    }
-
-    pub fn message(&self) -> &str {
-        self.errors.iter().min_by_key(|e| e.start).map_or("", |e| e.message.as_str())
-    }
-
-    /// The same failure, reported at `node` (a call sharing another call's execution).
-    pub fn at_node(mut self, node: &NodePlan) -> Fault {
-        if let [e] = &mut self.errors[..] {
-            e.line = node.line;
-            e.start = node.start;
-        }
-        self
+impl CachePlan {
+    /// The key of an execution with these values (the arguments, then anything else the
+    /// execution reads, such as a lambda's captured values).
+    pub fn key<'v>(&self, values: impl IntoIterator<Item = &'v Value>) -> CacheKey {
+        let mut key = KeyBuilder::new(&self.site);
+        values.into_iter().for_each(|v| {
+            key.value(v);
+        });
+        key.finish()
     }
 }
 
@@ -196,8 +172,8 @@ impl Policy {
         Next::Stop(fault)
     }
 
-    /// The call's result once its attempts are over.
-    pub fn settle(&self, outcome: Result<Value, Fault>) -> Settled {
+    /// The call's result once its attempts are over; an `on_error: log` line goes to `reporter`.
+    pub fn settle(&self, outcome: Result<Value, Fault>, reporter: &dyn Reporter, at: At) -> Settled {
         let fault = match outcome {
             Ok(v) if self.on_error == OnError::Wrap => return Settled::Value(wrapped(Value::None, Value::some(v))),
             Ok(v) => return Settled::Value(v),
@@ -211,8 +187,8 @@ impl Policy {
                 OnError::Propagate => {}
                 OnError::Skip => return Settled::Value(self.zero.clone()),
                 OnError::Log => {
-                    let line = format!("[asterism] {} (on_error: log)\n", fault.message());
-                    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+                    let message = fault.message().to_string();
+                    reporter.report(Notice { kind: NoticeKind::OnErrorLog, message, line: at.line });
                     return Settled::Value(self.zero.clone());
                 }
                 OnError::Wrap => return Settled::Value(wrapped(Value::str(fault.message()), Value::None)),

@@ -7,10 +7,11 @@
 //! full; callers take one token each, waiting (in priority order) when none is left. Time is
 //! tokio's, so tests run them under a paused clock. Arithmetic is in integers: no drift.
 
+use parking_lot::Mutex;
 use std::collections::BinaryHeap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -64,10 +65,6 @@ impl Ord for Waiter {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Gate {
     pub fn new(permits: usize) -> Gate {
         Gate { state: Mutex::new(GateState { available: permits, waiters: BinaryHeap::new(), arrivals: 0 }) }
@@ -87,13 +84,13 @@ impl Gate {
 
     /// Whether a call of higher priority than `priority` is waiting.
     pub fn outranked(&self, priority: u8) -> bool {
-        lock(&self.state).waiters.peek().is_some_and(|w| w.priority > priority)
+        self.state.lock().waiters.peek().is_some_and(|w| w.priority > priority)
     }
 
     /// Gives a permit to the best waiter still waiting, or back to the pool.
     fn release(&self, state: &mut GateState) {
         while let Some(waiter) = state.waiters.pop() {
-            let mut ticket = lock(&waiter.ticket);
+            let mut ticket = waiter.ticket.lock();
             if ticket.abandoned {
                 continue;
             }
@@ -126,7 +123,7 @@ pub(crate) struct Permit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        let mut state = lock(&self.gate.state);
+        let mut state = self.gate.state.lock();
         self.gate.release(&mut state);
     }
 }
@@ -136,7 +133,7 @@ impl Future for Acquire {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit> {
         let this = &mut *self;
-        let mut state = lock(&this.gate.state);
+        let mut state = this.gate.state.lock();
         let arrival = *this.arrival.get_or_insert_with(|| {
             state.arrivals += 1;
             state.arrivals
@@ -152,7 +149,7 @@ impl Future for Acquire {
                 return Poll::Pending;
             }
             Some(ticket) => {
-                let mut t = lock(ticket);
+                let mut t = ticket.lock();
                 if !t.granted {
                     t.waker = Some(cx.waker().clone());
                     return Poll::Pending;
@@ -169,8 +166,8 @@ impl Future for Acquire {
 impl Drop for Acquire {
     fn drop(&mut self) {
         let Some(ticket) = self.ticket.take() else { return };
-        let mut state = lock(&self.gate.state);
-        let mut t = lock(&ticket);
+        let mut state = self.gate.state.lock();
+        let mut t = ticket.lock();
         if t.granted {
             // Granted but never taken: pass the permit on.
             drop(t);
@@ -218,7 +215,7 @@ impl Bucket {
         let mut turn = self.turn.acquire(priority).await;
         loop {
             let wait = {
-                let mut s = lock(&self.state);
+                let mut s = self.state.lock();
                 let now = Instant::now();
                 let elapsed = now.saturating_duration_since(s.at).as_nanos();
                 s.units = (s.units + elapsed * self.capacity).min(self.capacity * self.period_ns);
@@ -252,7 +249,7 @@ mod tests {
             let (gate, order) = (gate.clone(), order.clone());
             tasks.push(tokio::spawn(async move {
                 let _p = gate.acquire(priority).await;
-                lock(&order).push(name);
+                order.lock().push(name);
             }));
             tokio::task::yield_now().await;
         }
@@ -260,7 +257,7 @@ mod tests {
         for t in tasks {
             t.await.unwrap();
         }
-        assert_eq!(*lock(&order), ["high-1", "high-2", "normal", "low"]);
+        assert_eq!(*order.lock(), ["high-1", "high-2", "normal", "low"]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,113 +1,14 @@
-//! Module call options: the `with` clause of SPEC §6.1–§6.2 as data.
-//!
-//! The grammar reads each option as a `RawOption` (a name and a value of some shape);
-//! `WithClause::build` turns the list into typed `CallOptions`, reporting unknown names and values
-//! of the wrong shape as E020. Range checks (E016) and warnings (W002, W003) belong to the checker.
-//! A repeated option: the last one wins, without a diagnostic.
+//! Building `with` clauses: the grammar reads each option as a `RawOption` (a name and a value of
+//! some shape); `WithClause::build` turns the list into typed `CallOptions` (`ast::options`),
+//! reporting unknown names and values of the wrong shape as E020. Range checks (E016) and
+//! warnings (W002, W003) belong to the checker. A repeated option: the last one wins, without a
+//! diagnostic.
 
 use crate::ast::Expr;
+use crate::ast::options::{Backoff, CallOptions, Fallback, Join, OPTION_NAMES, OnError, Opt, Rate, Window, WithClause};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
 use crate::suggest;
-
-/// Every option name, in the order of SPEC §6.2.
-pub const OPTION_NAMES: [&str; 17] = [
-    "retry",
-    "timeout",
-    "delay",
-    "backoff",
-    "fallback",
-    "cache",
-    "cache_backend",
-    "throttle",
-    "concurrency",
-    "on_error",
-    "lazy",
-    "priority",
-    "batch",
-    "batch_timeout",
-    "window",
-    "checkpoint",
-    "join",
-];
-
-/// An option value with the span of the whole option and the value's text as written.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Opt<T> {
-    pub value: T,
-    pub span: Span,
-    pub text: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Backoff {
-    Fixed,
-    Linear,
-    Exponential,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OnError {
-    Propagate,
-    Skip,
-    Log,
-    Wrap,
-}
-
-/// `n/D`: at most `count` calls per `per_ms` milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Rate {
-    pub count: u64,
-    pub per_ms: u64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Window {
-    Tumbling(u64),
-    Sliding(u64, u64),
-    Count(i64),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Join {
-    CombineLatest,
-    Zip,
-    Buffer(u64),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fallback {
-    pub expr: Box<Expr>,
-    pub span: Span,
-}
-
-/// The options of one call. Durations are in milliseconds; `priority` is already mapped to 0..=100.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CallOptions {
-    pub retry: Option<Opt<i64>>,
-    pub timeout: Option<Opt<u64>>,
-    pub delay: Option<Opt<u64>>,
-    pub backoff: Option<Opt<Backoff>>,
-    pub fallback: Option<Fallback>,
-    pub cache: Option<Opt<u64>>,
-    pub cache_backend: Option<Opt<String>>,
-    pub throttle: Option<Opt<Rate>>,
-    pub concurrency: Option<Opt<i64>>,
-    pub on_error: Option<Opt<OnError>>,
-    pub lazy: Option<Opt<bool>>,
-    pub priority: Option<Opt<u8>>,
-    pub batch: Option<Opt<i64>>,
-    pub batch_timeout: Option<Opt<u64>>,
-    pub window: Option<Opt<Window>>,
-    pub checkpoint: Option<Opt<u64>>,
-    pub join: Option<Opt<Join>>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct WithClause {
-    pub span: Span,
-    pub options: CallOptions,
-}
 
 /// The value of one option as the grammar read it.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,10 +68,8 @@ fn expectation(name: &str) -> &'static str {
     }
 }
 
-impl<T> Opt<T> {
-    fn new(span: Span, text: &str, value: T) -> Opt<T> {
-        Opt { value, span, text: text.to_string() }
-    }
+fn opt<T>(span: Span, text: &str, value: T) -> Opt<T> {
+    Opt { value, span, text: text.to_string() }
 }
 
 impl RawOption<'_> {
@@ -224,14 +123,14 @@ impl CallOptions {
         };
         let value = &option.value;
         match name {
-            "retry" => self.retry = Some(Opt::new(span, &text, int(value)?)),
-            "concurrency" => self.concurrency = Some(Opt::new(span, &text, int(value)?)),
-            "batch" => self.batch = Some(Opt::new(span, &text, int(value)?)),
-            "timeout" => self.timeout = Some(Opt::new(span, &text, duration(value)?)),
-            "delay" => self.delay = Some(Opt::new(span, &text, duration(value)?)),
-            "cache" => self.cache = Some(Opt::new(span, &text, duration(value)?)),
-            "batch_timeout" => self.batch_timeout = Some(Opt::new(span, &text, duration(value)?)),
-            "checkpoint" => self.checkpoint = Some(Opt::new(span, &text, duration(value)?)),
+            "retry" => self.retry = Some(opt(span, &text, int(value)?)),
+            "concurrency" => self.concurrency = Some(opt(span, &text, int(value)?)),
+            "batch" => self.batch = Some(opt(span, &text, int(value)?)),
+            "timeout" => self.timeout = Some(opt(span, &text, duration(value)?)),
+            "delay" => self.delay = Some(opt(span, &text, duration(value)?)),
+            "cache" => self.cache = Some(opt(span, &text, duration(value)?)),
+            "batch_timeout" => self.batch_timeout = Some(opt(span, &text, duration(value)?)),
+            "checkpoint" => self.checkpoint = Some(opt(span, &text, duration(value)?)),
             "backoff" => {
                 let b = match value {
                     RawValue::Word("fixed") => Backoff::Fixed,
@@ -239,7 +138,7 @@ impl CallOptions {
                     RawValue::Word("exponential") => Backoff::Exponential,
                     _ => return Err(wrong()),
                 };
-                self.backoff = Some(Opt::new(span, &text, b));
+                self.backoff = Some(opt(span, &text, b));
             }
             "on_error" => {
                 let e = match value {
@@ -249,19 +148,19 @@ impl CallOptions {
                     RawValue::Word("wrap") => OnError::Wrap,
                     _ => return Err(wrong()),
                 };
-                self.on_error = Some(Opt::new(span, &text, e));
+                self.on_error = Some(opt(span, &text, e));
             }
             "cache_backend" => match value {
-                RawValue::Str(s) => self.cache_backend = Some(Opt::new(span, &text, s.clone())),
+                RawValue::Str(s) => self.cache_backend = Some(opt(span, &text, s.clone())),
                 _ => return Err(wrong()),
             },
             "throttle" => match *value {
-                RawValue::Rate(count, per_ms) => self.throttle = Some(Opt::new(span, &text, Rate { count, per_ms })),
+                RawValue::Rate(count, per_ms) => self.throttle = Some(opt(span, &text, Rate { count, per_ms })),
                 _ => return Err(wrong()),
             },
             "lazy" => match *value {
                 RawValue::Absent => self.lazy = Some(Opt { value: true, span, text: String::new() }),
-                RawValue::Bool(b) => self.lazy = Some(Opt::new(span, &text, b)),
+                RawValue::Bool(b) => self.lazy = Some(opt(span, &text, b)),
                 _ => return Err(wrong()),
             },
             "priority" => {
@@ -274,7 +173,7 @@ impl CallOptions {
                     RawValue::Int(n) => n.clamp(0, 100) as u8,
                     _ => return Err(wrong()),
                 };
-                self.priority = Some(Opt::new(span, &text, p));
+                self.priority = Some(opt(span, &text, p));
             }
             "window" => {
                 let w = match value {
@@ -292,7 +191,7 @@ impl CallOptions {
                     },
                     _ => return Err(wrong()),
                 };
-                self.window = Some(Opt::new(span, &text, w));
+                self.window = Some(opt(span, &text, w));
             }
             "join" => {
                 let j = match value {
@@ -304,7 +203,7 @@ impl CallOptions {
                     },
                     _ => return Err(wrong()),
                 };
-                self.join = Some(Opt::new(span, &text, j));
+                self.join = Some(opt(span, &text, j));
             }
             "fallback" => return Err(wrong()),
             _ => unreachable!("every name of OPTION_NAMES is handled"),

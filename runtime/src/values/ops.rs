@@ -4,9 +4,9 @@
 //! Each takes values already converted to the types the checker chose (both operands Int, or both
 //! Float; comparison operands at one type) and gives a value or a failure message.
 
-use crate::plan::Part;
 use asterism_registry::dag::{Arith, Compare, MergeField, MergeShape};
 use asterism_registry::text;
+use asterism_registry::types::Type;
 use asterism_registry::value::{self, ElemKind, ListBuilder, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -138,6 +138,13 @@ pub(crate) fn merge(shape: MergeShape, fields: &[MergeField], l: &Value, r: &Val
             Ok(Value::List(ls.zip(rs).map(|(x, y)| merge_records(&x, &y, fields)).collect()))
         }
     }
+}
+
+/// A piece of an interpolated string: text, or the input at an index with its type.
+#[derive(Debug)]
+pub(crate) enum Part {
+    Text(Box<str>),
+    Value(u32, Type),
 }
 
 pub(crate) fn interpolate(parts: &[Part], values: &[Value]) -> Value {

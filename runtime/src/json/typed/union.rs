@@ -9,9 +9,9 @@
 //! accepting record members, the one with strictly the most fields; `Int` against `Float` by how
 //! the number is written.
 
-use super::report::{self, Ctx};
-use super::tree::{Json, JsonRef};
-use super::typed::Typed;
+use super::super::report::{self, Ctx};
+use super::super::tree::{Json, JsonRef};
+use super::Typed;
 use asterism_registry::{Type, Value};
 use serde::de::{self, DeserializeSeed};
 use std::sync::Arc;

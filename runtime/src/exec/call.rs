@@ -1,0 +1,136 @@
+//! Module calls (SPEC §7.5) on this thread, and the rules every call shares.
+//!
+//! `result` is the one place a module's execution becomes a call's value or failure message,
+//! whatever ran it (inline, a future, the blocking pool): a module error becomes
+//! `<function>: <detail>`, a panic `<function>: module panicked: <payload>`, and a value of a
+//! module not known to keep its signature is checked against the declared type. `execute` runs a
+//! synchronous module; `RunCx::call` and `RunCx::call_with` (a policy that never waits, through
+//! `policy::apply::here`) make it a node's result, as `higher_order_with` does for a higher-order
+//! call with such a policy.
+
+use super::{RunCx, hof};
+use crate::outcome::Fault;
+use crate::plan::{CallPlan, ExecutionPlan, HofPlan, NodePlan};
+use crate::policy::{Policy, Settled, apply};
+use crate::values::convert::conform;
+use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots};
+use asterism_registry::Reporter;
+use asterism_registry::module::{CallContext, Module, ModuleResult};
+use asterism_registry::value::Value;
+use parking_lot::Mutex;
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// How a module's execution ended.
+pub(crate) enum Ended {
+    Returned(ModuleResult),
+    Panicked(Box<dyn Any + Send>),
+    /// The pool running it gave it up (the async runtime is shutting down).
+    Lost(String),
+}
+
+/// The value of call `call`, or the message of its failure, from how its module ended.
+#[inline]
+pub(crate) fn result(plan: &ExecutionPlan, call: &CallPlan, ended: Ended) -> Result<Value, String> {
+    let target = &plan.functions[call.function as usize];
+    match ended {
+        Ended::Returned(Ok(v)) if target.verified => Ok(v),
+        Ended::Returned(Ok(v)) => conform(v, &call.ret).ok_or_else(|| {
+            format!("{}: returned a value that does not match its declared type {}", target.name, call.ret)
+        }),
+        Ended::Returned(Err(e)) => Err(format!("{}: {}", target.name, e.0)),
+        Ended::Panicked(payload) => Err(format!("{}: module panicked: {}", target.name, panic_text(&*payload))),
+        Ended::Lost(why) => Err(format!("{}: {why}", target.name)),
+    }
+}
+
+/// The message of a panic payload.
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text payload".to_string())
+}
+
+/// Runs the synchronous module of `call` at `node`: its value, or the message of its failure. A
+/// panic is a failure of the call, never of the process.
+#[inline]
+pub(crate) fn execute(
+    plan: &ExecutionPlan,
+    node: &NodePlan,
+    call: &CallPlan,
+    args: &[Value],
+    reporter: &dyn Reporter,
+) -> Result<Value, String> {
+    let target = &plan.functions[call.function as usize];
+    let Module::Sync(f) = &target.module else {
+        return Err(format!("{}: cannot run an asynchronous module here", target.name));
+    };
+    let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret, reporter, line: node.at.line };
+    let ended = match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
+        Ok(r) => Ended::Returned(r),
+        Err(payload) => Ended::Panicked(payload),
+    };
+    result(plan, call, ended)
+}
+
+impl RunCx<'_> {
+    /// Runs a synchronous module; a failure is a root failure of `node`.
+    #[inline]
+    pub fn call(&self, node: &NodePlan, call: &CallPlan, args: &[Value]) -> NodeResult {
+        execute(self.plan, node, call, args, self.reporter).map_err(|m| self.fail(node, m))
+    }
+
+    /// A module call whose policy does not wait, on this thread.
+    pub fn call_with<S: Slots + ?Sized>(
+        &self,
+        node: &NodePlan,
+        call: &CallPlan,
+        policy: &Policy,
+        args: &[Value],
+        slots: &S,
+        scratch: &mut Scratch,
+    ) -> NodeResult {
+        let attempt = || execute(self.plan, node, call, args, self.reporter).map_err(|m| Fault::at(node.at, m));
+        let settled = apply::here(policy, self.reporter, node.at, attempt);
+        self.settled(settled, slots, scratch)
+    }
+
+    /// A higher-order call whose policy does not wait, on this thread. An attempt is the whole
+    /// execution, lambdas included, recording in a list of its own.
+    #[allow(clippy::too_many_arguments)]
+    pub fn higher_order_with<S: Slots + ?Sized>(
+        &self,
+        node: &NodePlan,
+        h: &HofPlan,
+        policy: &Policy,
+        args: &[Value],
+        captures: &[Slot],
+        slots: &S,
+        scratch: &mut Scratch,
+    ) -> NodeResult {
+        let attempt = || {
+            let errors = Mutex::new(Vec::new());
+            let cx = RunCx { errors: &errors, ..*self };
+            let r = hof::run(&cx, node, h, args, captures, scratch);
+            r.map_err(|_| Fault { errors: errors.into_inner(), timed_out: false })
+        };
+        let settled = apply::here(policy, self.reporter, node.at, attempt);
+        self.settled(settled, slots, scratch)
+    }
+
+    fn settled<S: Slots + ?Sized>(&self, settled: Settled, slots: &S, scratch: &mut Scratch) -> NodeResult {
+        match settled {
+            Settled::Value(v) => Ok(v),
+            Settled::Fallback(g) => self.child(g, &[], slots, scratch),
+            Settled::Fail(fault) => Err(self.record(fault)),
+        }
+    }
+
+    /// Records the errors of a call's final failure.
+    pub fn record(&self, fault: Fault) -> Failed {
+        self.errors.lock().extend(fault.errors);
+        Failed
+    }
+}

@@ -1,0 +1,199 @@
+//! The futures of nodes that wait: module calls (with or without a policy), higher-order calls
+//! whose lambda or options wait, and owners whose deferred graphs wait.
+//!
+//! They drive the rules written once below them: `exec::call::result` for what a module's
+//! execution gives, `policy::apply::waiting` for a call with a policy, `exec::hof` for the
+//! higher-order functions (elements of filter/map/count/sort-by run concurrently, each with its
+//! own error list, and only the lowest failing index's failure is kept), `exec::owner` for which
+//! deferred graph runs.
+
+use super::{Shared, graph};
+use crate::exec::call::{Ended, execute as execute_here, result};
+use crate::exec::hof::{self, Hof, Need};
+use crate::exec::owner::{Next, Owner};
+use crate::outcome::Fault;
+use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
+use crate::policy::{Settled, apply};
+use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
+use asterism_registry::Reporter;
+use asterism_registry::dag::{GraphId, NodeId};
+use asterism_registry::module::Module;
+use asterism_registry::value::Value;
+use futures_util::{FutureExt, future};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// The node `i` of graph `g`, and its call plan.
+fn call_at(plan: &ExecutionPlan, g: GraphId, i: NodeId) -> (&NodePlan, &CallPlan) {
+    let node = &plan.graphs[g as usize].nodes[i as usize];
+    let Kind::Call(call) = &node.kind else { unreachable!("a call's future is only started for a call") };
+    (node, call)
+}
+
+/// Runs the module of call node `i` of graph `g`: its value or the message of its failure.
+/// A synchronous module runs in place, or on the blocking pool when `abandonable` (so a timeout
+/// can abandon it).
+async fn execute(
+    plan: &Arc<ExecutionPlan>,
+    g: GraphId,
+    i: NodeId,
+    args: Vec<Value>,
+    abandonable: bool,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<Value, String> {
+    let (node, call) = call_at(plan, g, i);
+    let ended = match &plan.functions[call.function as usize].module {
+        Module::Sync(_) if abandonable => {
+            let (plan, reporter) = (plan.clone(), reporter.clone());
+            let run = move || {
+                let (node, call) = call_at(&plan, g, i);
+                execute_here(&plan, node, call, &args, &*reporter)
+            };
+            match tokio::task::spawn_blocking(run).await {
+                Ok(r) => return r,
+                Err(e) => joined(e),
+            }
+        }
+        Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter),
+        Module::Async(f) => match AssertUnwindSafe(f(args)).catch_unwind().await {
+            Ok(r) => Ended::Returned(r),
+            Err(payload) => Ended::Panicked(payload),
+        },
+        Module::Blocking(f) => {
+            let f = f.clone();
+            match tokio::task::spawn_blocking(move || f(args)).await {
+                Ok(r) => Ended::Returned(r),
+                Err(e) => joined(e),
+            }
+        }
+        Module::HigherOrder(_) => unreachable!("higher-order calls are not module calls"),
+    };
+    result(plan, call, ended)
+}
+
+/// How an execution on the blocking pool ended when it did not return.
+fn joined(e: tokio::task::JoinError) -> Ended {
+    match e.try_into_panic() {
+        Ok(payload) => Ended::Panicked(payload),
+        Err(e) => Ended::Lost(e.to_string()),
+    }
+}
+
+/// Module call node `i` of graph `g` on the scheduler; `fallback` holds the captures of its
+/// fallback graph, if it has one.
+pub(super) async fn module(
+    shared: Arc<Shared>,
+    g: GraphId,
+    i: NodeId,
+    args: Vec<Value>,
+    fallback: Vec<Slot>,
+) -> NodeResult {
+    let plan = &shared.plan;
+    let (node, call) = call_at(plan, g, i);
+    let Some(policy) = call.policy.as_deref() else {
+        let r = execute(plan, g, i, args, false, &shared.reporter).await;
+        return r.map_err(|m| shared.cx().fail(node, m));
+    };
+    let function = &plan.functions[call.function as usize].name;
+    let abandonable = policy.timeout.is_some();
+    let key = policy.cache.as_ref().map(|c| c.key(&args));
+    let attempt = || async {
+        let r = execute(plan, g, i, args.clone(), abandonable, &shared.reporter).await;
+        r.map_err(|m| Fault::at(node.at, m))
+    };
+    let settled = apply::waiting(policy, &*shared.reporter, node.at, function, key, attempt).await;
+    settle(&shared, settled, fallback).await
+}
+
+/// Higher-order node `i` of graph `g` on the scheduler; `captures` are its lambda's, `fallback`
+/// its fallback graph's. With a policy, an attempt is the whole execution, lambdas included,
+/// recording in a list of its own.
+pub(super) async fn higher_order(
+    shared: Arc<Shared>,
+    g: GraphId,
+    i: NodeId,
+    args: Vec<Value>,
+    captures: Vec<Slot>,
+    fallback: Vec<Slot>,
+) -> NodeResult {
+    let plan = &shared.plan;
+    let node = &plan.graphs[g as usize].nodes[i as usize];
+    let Kind::HigherOrder(h) = &node.kind else { unreachable!("started only for higher-order calls") };
+    let Some(policy) = h.policy.as_deref() else {
+        return run_hof(shared.clone(), g, i, args, captures).await;
+    };
+    let function = &plan.functions[h.function as usize].name;
+    // The lambda's captured values (run before the call) are part of the key; when one failed,
+    // the execution may still not need it, but it is not cached.
+    let key = policy.cache.as_ref().and_then(|c| {
+        let captured: Option<Vec<&Value>> = captures.iter().map(Slot::value).collect();
+        captured.map(|captured| c.key(args.iter().chain(captured)))
+    });
+    let attempt = || {
+        let isolated = shared.isolated();
+        let (args, captures) = (args.clone(), captures.clone());
+        async move {
+            let r = run_hof(isolated.clone(), g, i, args, captures).await;
+            r.map_err(|_| Fault { errors: isolated.take_errors(), timed_out: false })
+        }
+    };
+    let settled = apply::waiting(policy, &*shared.reporter, node.at, function, key, attempt).await;
+    settle(&shared, settled, fallback).await
+}
+
+async fn settle(shared: &Arc<Shared>, settled: Settled, fallback: Vec<Slot>) -> NodeResult {
+    match settled {
+        Settled::Value(v) => Ok(v),
+        Settled::Fallback(g) => graph(shared.clone(), g, Vec::new(), fallback).await,
+        Settled::Fail(fault) => Err(shared.cx().record(fault)),
+    }
+}
+
+/// A higher-order call's execution: on the spot when its lambda never waits (it is on the
+/// scheduler for its options), else stepping with lambda calls as futures.
+async fn run_hof(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>, captures: Vec<Slot>) -> NodeResult {
+    let node = &shared.plan.graphs[g as usize].nodes[i as usize];
+    let Kind::HigherOrder(h) = &node.kind else { unreachable!("started only for higher-order calls") };
+    if shared.plan.graphs[h.lambda as usize].sync {
+        return hof::run(&shared.cx(), node, h, &args, &captures, &mut Scratch::default());
+    }
+    let (mut hof, mut need) = Hof::start(h, &args).map_err(|m| shared.cx().fail(node, m.into()))?;
+    let call = |shared: Arc<Shared>, params: Vec<Value>| graph(shared, h.lambda, params, captures.clone());
+    loop {
+        need = match need {
+            Need::Call(params) => hof.feed(call(shared.clone(), params.into_vec()).await?),
+            Need::Each => {
+                // Concurrently, each element with its own error list; keep only the first failure's.
+                let isolated: Vec<Arc<Shared>> = (0..hof.items().len()).map(|_| shared.isolated()).collect();
+                let runs = hof.items().iter().zip(&isolated).map(|(item, s)| call(s.clone(), vec![item]));
+                let results = future::join_all(runs).await;
+                if let Some(k) = results.iter().position(Result::is_err) {
+                    shared.errors.lock().extend(isolated[k].take_errors());
+                    return Err(Failed);
+                }
+                return Ok(hof.finish(results.into_iter().map(|r| r.unwrap_or_default()).collect()));
+            }
+            Need::Done(v) => return Ok(v),
+        }
+    }
+}
+
+/// An owner (`if`, `branch`, `and`, `or`, guard, `??`, `match`, a lazy call) whose graphs wait.
+/// `captures` holds what each of its graphs captures.
+pub(super) async fn owner(
+    shared: Arc<Shared>,
+    g: GraphId,
+    i: NodeId,
+    first: Value,
+    captures: Vec<(GraphId, Vec<Slot>)>,
+) -> NodeResult {
+    let node = &shared.plan.graphs[g as usize].nodes[i as usize];
+    let captured = |c: GraphId| captures.iter().find(|(k, _)| *k == c).map(|(_, s)| s.clone()).unwrap_or_default();
+    let (mut owner, mut next) = Owner::start(&node.kind, &first);
+    loop {
+        next = match next {
+            Next::Run(c, params) => owner.feed(graph(shared.clone(), c, params, captured(c)).await?),
+            Next::Done(v) => return Ok(v),
+        }
+    }
+}

@@ -25,7 +25,7 @@ use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots, Thunk};
 use asterism_registry::Reporter;
 use asterism_registry::dag::GraphId;
 use asterism_registry::value::Value;
-use owner::{Next, Owner, truthy};
+use owner::{Next, truthy};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -219,15 +219,34 @@ impl RunCx<'_> {
                 Ok(r)
             }
             Kind::Convert(c) => Ok(c.apply(a.clone())),
-            owner => {
-                let (mut owner, mut next) = Owner::start(owner, a);
-                loop {
-                    next = match next {
-                        Next::Run(g, params) => owner.feed(self.child(g, &params, slots, scratch)?),
-                        Next::Done(v) => return Ok(v),
+            // Owners: run the deferred graphs the rule chooses (`owner`); most decide at once.
+            kind => {
+                let next = owner::start(kind, a);
+                match next {
+                    Next::Tail(g) => {
+                        // Nothing in it to drop: no call of the drop glue on the hot path.
+                        std::mem::forget(next);
+                        self.child(g, &[], slots, scratch)
                     }
+                    Next::Done(v) => Ok(v),
+                    next => self.steps(kind, next, slots, scratch),
                 }
             }
         }
+    }
+
+    /// Drives an owner that runs graphs before it decides (a guard, a branch's conditions) or
+    /// runs a `match` case.
+    #[inline(never)]
+    fn steps<S: Slots + ?Sized>(&self, kind: &Kind, mut next: Next, slots: &S, scratch: &mut Scratch) -> NodeResult {
+        for k in 0.. {
+            next = match next {
+                Next::Run(g) => owner::feed(kind, k, self.child(g, &[], slots, scratch)?),
+                Next::Tail(g) => return self.child(g, &[], slots, scratch),
+                Next::Case(g, params) => return self.child(g, &params, slots, scratch),
+                Next::Done(v) => return Ok(v),
+            }
+        }
+        unreachable!("an owner decides after finitely many graphs")
     }
 }

@@ -209,15 +209,21 @@ fn start<S: Slots + ?Sized>(
     let args = || -> Vec<Value> { node.inputs.iter().map(|&x| slots.at(x).value_or_default()).collect() };
     let capture =
         |g: GraphId| -> Vec<Slot> { plan.graphs[g as usize].captures.iter().map(|&p| slots.at(p).clone()).collect() };
-    let fallback = |policy: Option<&Policy>| policy.and_then(|p| p.fallback).map(capture).unwrap_or_default();
+    let fallback = |policy: &Policy| policy.fallback.map(capture).unwrap_or_default();
     match &node.kind {
-        Kind::Call(c) if c.waits => {
-            let fallback = fallback(c.policy.as_deref());
-            Err(boxed(i, call::module(shared.clone(), g, i, args(), fallback)))
-        }
+        Kind::Call(c) if c.waits => match c.policy.as_deref() {
+            None => Err(boxed(i, call::module(shared.clone(), g, i, args()))),
+            Some(p) => Err(boxed(i, call::module_with_policy(shared.clone(), g, i, args(), fallback(p)))),
+        },
         Kind::HigherOrder(h) if h.waits => {
-            let fallback = fallback(h.policy.as_deref());
-            Err(boxed(i, call::higher_order(shared.clone(), g, i, args(), capture(h.lambda), fallback)))
+            let (args, captures) = (args(), capture(h.lambda));
+            match h.policy.as_deref() {
+                None => Err(boxed(i, call::run_hof(shared.clone(), g, i, args, captures))),
+                Some(p) => {
+                    let f = call::higher_order_with_policy(shared.clone(), g, i, args, captures, fallback(p));
+                    Err(boxed(i, f))
+                }
+            }
         }
         kind if kind.owned_graphs().iter().any(|&c| !plan.graphs[c as usize].sync) => {
             let first = node.inputs.first().map(|&x| slots.at(x).value_or_default()).unwrap_or_default();

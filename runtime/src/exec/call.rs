@@ -30,7 +30,6 @@ pub(crate) enum Ended {
 }
 
 /// The value of call `call`, or the message of its failure, from how its module ended.
-#[inline]
 pub(crate) fn result(plan: &ExecutionPlan, call: &CallPlan, ended: Ended) -> Result<Value, String> {
     let target = &plan.functions[call.function as usize];
     match ended {
@@ -68,11 +67,12 @@ pub(crate) fn execute(
         return Err(format!("{}: cannot run an asynchronous module here", target.name));
     };
     let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret, reporter, line: node.at.line };
-    let ended = match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
-        Ok(r) => Ended::Returned(r),
-        Err(payload) => Ended::Panicked(payload),
-    };
-    result(plan, call, ended)
+    match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
+        // The path of the standard library, kept short.
+        Ok(Ok(v)) if target.verified => Ok(v),
+        Ok(r) => result(plan, call, Ended::Returned(r)),
+        Err(payload) => result(plan, call, Ended::Panicked(payload)),
+    }
 }
 
 impl RunCx<'_> {
@@ -83,6 +83,7 @@ impl RunCx<'_> {
     }
 
     /// A module call whose policy does not wait, on this thread.
+    #[inline(never)]
     pub fn call_with<S: Slots + ?Sized>(
         &self,
         node: &NodePlan,
@@ -100,6 +101,7 @@ impl RunCx<'_> {
     /// A higher-order call whose policy does not wait, on this thread. An attempt is the whole
     /// execution, lambdas included, recording in a list of its own.
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
     pub fn higher_order_with<S: Slots + ?Sized>(
         &self,
         node: &NodePlan,

@@ -16,39 +16,12 @@ use asterism_registry::value::{self, ListBuilder, ListView, Value};
 
 /// What a higher-order call needs next.
 pub(crate) enum Need {
-    /// Call the lambda with these parameters and feed its result back.
-    Call(Params),
+    /// Call the lambda with `Hof::params` and feed its result back.
+    Call,
     /// The lambda's result for every element, in index order, given to `finish`.
     Each,
     /// The call's value.
     Done(Value),
-}
-
-/// The parameters of one lambda call: an element, or the accumulator and an element (`reduce`).
-/// Held inline: stepping through a list allocates nothing.
-pub(crate) struct Params {
-    values: [Value; 2],
-    len: usize,
-}
-
-impl Params {
-    fn one(item: Value) -> Params {
-        Params { values: [item, Value::None], len: 1 }
-    }
-
-    fn two(acc: Value, item: Value) -> Params {
-        Params { values: [acc, item], len: 2 }
-    }
-
-    pub fn as_slice(&self) -> &[Value] {
-        &self.values[..self.len]
-    }
-
-    pub fn into_vec(self) -> Vec<Value> {
-        let mut v = Vec::from(self.values);
-        v.truncate(self.len);
-        v
-    }
 }
 
 /// The state of one higher-order call.
@@ -57,6 +30,9 @@ pub(crate) struct Hof<'a> {
     items: ListView<'a>,
     /// The next element to visit.
     next: usize,
+    /// The parameters of the pending lambda call: an element, or the accumulator and an element
+    /// (`reduce`). Held here: stepping through a list allocates nothing.
+    params: [Value; 2],
 }
 
 /// The message of a higher-order call whose first argument is not a list.
@@ -66,7 +42,7 @@ impl<'a> Hof<'a> {
     /// Starts call `h` with its non-lambda arguments `args`.
     pub fn start(h: &'a HofPlan, args: &'a [Value]) -> Result<(Hof<'a>, Need), &'static str> {
         let items = args.first().and_then(Value::as_list).ok_or(NOT_A_LIST)?;
-        let mut hof = Hof { h, items, next: 0 };
+        let mut hof = Hof { h, items, next: 0, params: Default::default() };
         let need = match h.kind {
             HigherOrder::Reduce => hof.reduce(args.get(1).cloned().unwrap_or_default()),
             HigherOrder::All | HigherOrder::Any | HigherOrder::Find => hof.search(),
@@ -80,17 +56,27 @@ impl<'a> Hof<'a> {
         self.items
     }
 
+    /// The parameters of the lambda call `Need::Call` asks for.
+    #[inline(always)]
+    pub fn params(&self) -> &[Value] {
+        match self.h.kind {
+            HigherOrder::Reduce => &self.params,
+            _ => &self.params[..1],
+        }
+    }
+
     /// Takes the result of the lambda call `Need::Call` asked for.
+    #[inline(always)]
     pub fn feed(&mut self, result: Value) -> Need {
         match self.h.kind {
             HigherOrder::Reduce => self.reduce(result),
-            _ => {
-                let stop_on = self.h.kind != HigherOrder::All;
+            kind => {
+                let stop_on = kind != HigherOrder::All;
                 if truthy(&result) != stop_on {
                     return self.search();
                 }
-                Need::Done(match self.h.kind {
-                    HigherOrder::Find => Value::some(self.items.get(self.next - 1).unwrap_or_default()),
+                Need::Done(match kind {
+                    HigherOrder::Find => Value::some(std::mem::take(&mut self.params[0])),
                     _ => Value::Bool(stop_on),
                 })
             }
@@ -98,22 +84,26 @@ impl<'a> Hof<'a> {
     }
 
     /// `reduce` with accumulator `acc`: the next call, or `acc` after the last element.
+    #[inline(always)]
     fn reduce(&mut self, acc: Value) -> Need {
         match self.items.get(self.next) {
             Some(item) => {
                 self.next += 1;
-                Need::Call(Params::two(acc, item))
+                self.params = [acc, item];
+                Need::Call
             }
             None => Need::Done(acc),
         }
     }
 
     /// `all`/`any`/`find` past the elements seen: the next call, or the value when none decided.
+    #[inline(always)]
     fn search(&mut self) -> Need {
         match self.items.get(self.next) {
             Some(item) => {
                 self.next += 1;
-                Need::Call(Params::one(item))
+                self.params[0] = item;
+                Need::Call
             }
             None => Need::Done(match self.h.kind {
                 HigherOrder::Find => Value::None,
@@ -158,6 +148,7 @@ impl<'a> Hof<'a> {
 
 /// Runs a higher-order call on this thread, lambda calls in index order: `args` are its
 /// non-lambda arguments, `captures` the lambda's.
+#[inline(never)]
 pub(crate) fn run(
     cx: &RunCx<'_>,
     node: &NodePlan,
@@ -170,10 +161,15 @@ pub(crate) fn run(
     let mut call = |params: &[Value]| cx.graph(h.lambda, Frame { params, captures }, scratch);
     loop {
         need = match need {
-            Need::Call(params) => hof.feed(call(params.as_slice())?),
+            Need::Call => {
+                let result = call(hof.params())?;
+                hof.feed(result)
+            }
             Need::Each => {
-                let results = hof.items().iter().map(|item| call(std::slice::from_ref(&item)));
-                let results = results.collect::<Result<Vec<_>, _>>()?;
+                let mut results = Vec::with_capacity(hof.items().len());
+                for item in hof.items().iter() {
+                    results.push(call(std::slice::from_ref(&item))?);
+                }
                 return Ok(hof.finish(results));
             }
             Need::Done(v) => return Ok(v),

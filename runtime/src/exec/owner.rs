@@ -3,8 +3,10 @@
 //!
 //! The rule of each is written once, as a stepper: given the node's first input it says which
 //! graph to run next (with what parameters) or gives the node's value; fed that graph's result,
-//! it says the same again. The synchronous evaluator and the asynchronous scheduler both drive
-//! it, each running graphs its own way; neither knows the rules.
+//! it says the same again. A graph whose result is the node's value is a `Tail` (or a `match`
+//! `Case`), never fed back.
+//! The synchronous evaluator and the asynchronous scheduler both drive it, each running graphs
+//! its own way; neither knows the rules.
 
 use crate::plan::{Kind, MatchPlan};
 use asterism_registry::dag::GraphId;
@@ -12,87 +14,61 @@ use asterism_registry::value::Value;
 
 /// What an owner needs next.
 pub(crate) enum Next {
-    /// Run this graph with these parameters and feed its result back.
-    Run(GraphId, Vec<Value>),
+    /// Run this graph and feed its result back.
+    Run(GraphId),
+    /// Run this graph: its result is the node's value.
+    Tail(GraphId),
+    /// Run this `match` case's body with these bindings: its result is the node's value.
+    Case(GraphId, Vec<Value>),
     /// The node's value.
     Done(Value),
 }
 
-/// The state of one owner node's decision.
-pub(crate) struct Owner<'a> {
-    kind: &'a Kind,
-    stage: Stage,
-}
-
-enum Stage {
-    /// The graph now running gives the node's value.
-    Last,
-    /// A guarded value is running: its value is wrapped.
-    Guarded,
-    /// Condition `k` of a branch is running.
-    Condition(usize),
-}
-
-impl<'a> Owner<'a> {
-    /// Starts the decision of a node of `kind` (an owner) whose first input is `first`.
-    #[inline]
-    pub fn start(kind: &'a Kind, first: &Value) -> (Owner<'a>, Next) {
-        let run = |g: GraphId| Next::Run(g, Vec::new());
-        let (stage, next) = match kind {
-            Kind::And(rhs) if truthy(first) => (Stage::Last, run(*rhs)),
-            Kind::And(_) => (Stage::Last, Next::Done(Value::Bool(false))),
-            Kind::Or(rhs) if !truthy(first) => (Stage::Last, run(*rhs)),
-            Kind::Or(_) => (Stage::Last, Next::Done(Value::Bool(true))),
-            Kind::If { then, otherwise } => (Stage::Last, run(if truthy(first) { *then } else { *otherwise })),
-            Kind::Branch { arms, .. } if truthy(first) => (Stage::Last, run(arms[0])),
-            Kind::Branch { conditions, otherwise, .. } => match conditions.first() {
-                Some(&c) => (Stage::Condition(0), run(c)),
-                None => (Stage::Last, run(*otherwise)),
-            },
-            Kind::Guard(value) if truthy(first) => (Stage::Guarded, run(*value)),
-            Kind::Guard(_) => (Stage::Last, Next::Done(Value::None)),
-            Kind::Coalesce { default, .. } if first.is_none() => (Stage::Last, run(*default)),
-            Kind::Coalesce { unwrap: true, .. } => (Stage::Last, Next::Done(first.clone().unwrap_some())),
-            Kind::Coalesce { .. } => (Stage::Last, Next::Done(first.clone())),
-            Kind::Match(m) => {
-                let (body, params) = match_case(m, first);
-                (Stage::Last, Next::Run(body, params))
-            }
-            Kind::Lazy(call) => (Stage::Last, run(*call)),
-            _ => unreachable!("only owners decide which graphs run"),
-        };
-        (Owner { kind, stage }, next)
-    }
-
-    /// Takes the result of the graph `Next::Run` named.
-    #[inline]
-    pub fn feed(&mut self, result: Value) -> Next {
-        match (&self.stage, self.kind) {
-            (Stage::Last, _) => Next::Done(result),
-            (Stage::Guarded, _) => Next::Done(Value::some(result)),
-            (&Stage::Condition(k), Kind::Branch { conditions, arms, otherwise }) => {
-                if truthy(&result) {
-                    self.stage = Stage::Last;
-                    return Next::Run(arms[k + 1], Vec::new());
-                }
-                match conditions.get(k + 1) {
-                    Some(&c) => {
-                        self.stage = Stage::Condition(k + 1);
-                        Next::Run(c, Vec::new())
-                    }
-                    None => {
-                        self.stage = Stage::Last;
-                        Next::Run(*otherwise, Vec::new())
-                    }
-                }
-            }
-            (Stage::Condition(_), _) => unreachable!("only a branch has conditions"),
+/// The first step of a node of `kind` (an owner) whose first input is `first`.
+#[inline(always)]
+pub(crate) fn start(kind: &Kind, first: &Value) -> Next {
+    match kind {
+        Kind::And(rhs) if truthy(first) => Next::Tail(*rhs),
+        Kind::And(_) => Next::Done(Value::Bool(false)),
+        Kind::Or(rhs) if !truthy(first) => Next::Tail(*rhs),
+        Kind::Or(_) => Next::Done(Value::Bool(true)),
+        Kind::If { then, otherwise } => Next::Tail(if truthy(first) { *then } else { *otherwise }),
+        Kind::Branch { arms, .. } if truthy(first) => Next::Tail(arms[0]),
+        Kind::Branch { conditions, otherwise, .. } => test(conditions, 0, *otherwise),
+        Kind::Guard(value) if truthy(first) => Next::Run(*value),
+        Kind::Guard(_) => Next::Done(Value::None),
+        Kind::Coalesce { default, .. } if first.is_none() => Next::Tail(*default),
+        Kind::Coalesce { unwrap: true, .. } => Next::Done(first.clone().unwrap_some()),
+        Kind::Coalesce { .. } => Next::Done(first.clone()),
+        Kind::Match(m) => {
+            let (body, params) = match_case(m, first);
+            Next::Case(body, params)
         }
+        Kind::Lazy(call) => Next::Tail(*call),
+        _ => unreachable!("only owners decide which graphs run"),
+    }
+}
+
+/// The step after the `k`-th `Next::Run` (from 0) of a node of `kind` gave `result`.
+pub(crate) fn feed(kind: &Kind, k: usize, result: Value) -> Next {
+    match kind {
+        Kind::Guard(_) => Next::Done(Value::some(result)),
+        Kind::Branch { arms, .. } if truthy(&result) => Next::Tail(arms[k + 1]),
+        Kind::Branch { conditions, otherwise, .. } => test(conditions, k + 1, *otherwise),
+        _ => unreachable!("only guards and branches feed results back"),
+    }
+}
+
+/// A branch about to test its condition `k`, or to run `otherwise` when none is left.
+fn test(conditions: &[GraphId], k: usize, otherwise: GraphId) -> Next {
+    match conditions.get(k) {
+        Some(&c) => Next::Run(c),
+        None => Next::Tail(otherwise),
     }
 }
 
 /// The Boolean a condition gave.
-#[inline]
+#[inline(always)]
 pub(crate) fn truthy(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }

@@ -10,7 +10,7 @@
 //! waits of `delay` and `backoff` between them; the permit is given back before the call settles,
 //! so a fallback never holds it.
 
-use super::{Next, Policy, Settled};
+use super::{CachePlan, Next, Policy, Settled};
 use crate::outcome::{At, Fault};
 use crate::services::cache::CacheKey;
 use crate::services::limit::Permit;
@@ -39,14 +39,14 @@ pub(crate) fn here(
     policy.settle(outcome, reporter, at)
 }
 
-/// A call whose policy waits, on the asynchronous scheduler. `key` is the cache key of this
+/// A call whose policy waits, on the asynchronous scheduler. `key` gives the cache key of this
 /// execution, or `None` when it must not be cached; `function` names the call in timeouts.
 pub(crate) async fn waiting<F, Fut>(
     policy: &Policy,
     reporter: &dyn Reporter,
     at: At,
     function: &str,
-    key: Option<CacheKey>,
+    key: impl FnOnce(&CachePlan) -> Option<CacheKey>,
     attempt: F,
 ) -> Settled
 where
@@ -55,10 +55,10 @@ where
 {
     let permit = limits(policy).await;
     let run = || attempts(policy, at, function, attempt);
-    let outcome = match (&policy.cache, key) {
+    let outcome = match policy.cache.as_ref().and_then(|c| Some((c, key(c)?))) {
         // A shared execution may have failed at another call site: report it here.
-        (Some(c), Some(key)) => c.cache.get_or_run(key, c.ttl, run).await.map_err(|f| f.moved_to(at)),
-        _ => run().await,
+        Some((c, key)) => c.cache.get_or_run(key, c.ttl, run).await.map_err(|f| f.moved_to(at)),
+        None => run().await,
     };
     drop(permit);
     policy.settle(outcome, reporter, at)

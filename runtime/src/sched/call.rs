@@ -10,10 +10,10 @@
 use super::{Shared, graph};
 use crate::exec::call::{Ended, execute as execute_here, result};
 use crate::exec::hof::{self, Hof, Need};
-use crate::exec::owner::{Next, Owner};
+use crate::exec::owner::{self, Next};
 use crate::outcome::Fault;
 use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
-use crate::policy::{Settled, apply};
+use crate::policy::{CachePlan, Settled, apply};
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
 use asterism_registry::Reporter;
 use asterism_registry::dag::{GraphId, NodeId};
@@ -79,9 +79,16 @@ fn joined(e: tokio::task::JoinError) -> Ended {
     }
 }
 
-/// Module call node `i` of graph `g` on the scheduler; `fallback` holds the captures of its
-/// fallback graph, if it has one.
-pub(super) async fn module(
+/// Module call node `i` of graph `g` without a policy, on the scheduler. (A future of its own,
+/// not a branch of `module_with_policy`: this one is polled for every call and stays small.)
+pub(super) async fn module(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>) -> NodeResult {
+    let r = execute(&shared.plan, g, i, args, false, &shared.reporter).await;
+    r.map_err(|m| shared.cx().fail(call_at(&shared.plan, g, i).0, m))
+}
+
+/// Module call node `i` of graph `g` with a policy, on the scheduler; `fallback` holds the
+/// captures of its fallback graph, if it has one.
+pub(super) async fn module_with_policy(
     shared: Arc<Shared>,
     g: GraphId,
     i: NodeId,
@@ -90,25 +97,22 @@ pub(super) async fn module(
 ) -> NodeResult {
     let plan = &shared.plan;
     let (node, call) = call_at(plan, g, i);
-    let Some(policy) = call.policy.as_deref() else {
-        let r = execute(plan, g, i, args, false, &shared.reporter).await;
-        return r.map_err(|m| shared.cx().fail(node, m));
-    };
+    let Some(policy) = call.policy.as_deref() else { unreachable!("started only for calls with a policy") };
     let function = &plan.functions[call.function as usize].name;
     let abandonable = policy.timeout.is_some();
-    let key = policy.cache.as_ref().map(|c| c.key(&args));
     let attempt = || async {
         let r = execute(plan, g, i, args.clone(), abandonable, &shared.reporter).await;
         r.map_err(|m| Fault::at(node.at, m))
     };
+    let key = |c: &CachePlan| Some(c.key(&args));
     let settled = apply::waiting(policy, &*shared.reporter, node.at, function, key, attempt).await;
     settle(&shared, settled, fallback).await
 }
 
-/// Higher-order node `i` of graph `g` on the scheduler; `captures` are its lambda's, `fallback`
-/// its fallback graph's. With a policy, an attempt is the whole execution, lambdas included,
+/// Higher-order node `i` of graph `g` with a policy, on the scheduler; `captures` are its
+/// lambda's, `fallback` its fallback graph's. An attempt is the whole execution, lambdas included,
 /// recording in a list of its own.
-pub(super) async fn higher_order(
+pub(super) async fn higher_order_with_policy(
     shared: Arc<Shared>,
     g: GraphId,
     i: NodeId,
@@ -119,16 +123,14 @@ pub(super) async fn higher_order(
     let plan = &shared.plan;
     let node = &plan.graphs[g as usize].nodes[i as usize];
     let Kind::HigherOrder(h) = &node.kind else { unreachable!("started only for higher-order calls") };
-    let Some(policy) = h.policy.as_deref() else {
-        return run_hof(shared.clone(), g, i, args, captures).await;
-    };
+    let Some(policy) = h.policy.as_deref() else { unreachable!("started only for calls with a policy") };
     let function = &plan.functions[h.function as usize].name;
     // The lambda's captured values (run before the call) are part of the key; when one failed,
     // the execution may still not need it, but it is not cached.
-    let key = policy.cache.as_ref().and_then(|c| {
+    let key = |c: &CachePlan| {
         let captured: Option<Vec<&Value>> = captures.iter().map(Slot::value).collect();
         captured.map(|captured| c.key(args.iter().chain(captured)))
-    });
+    };
     let attempt = || {
         let isolated = shared.isolated();
         let (args, captures) = (args.clone(), captures.clone());
@@ -151,7 +153,13 @@ async fn settle(shared: &Arc<Shared>, settled: Settled, fallback: Vec<Slot>) -> 
 
 /// A higher-order call's execution: on the spot when its lambda never waits (it is on the
 /// scheduler for its options), else stepping with lambda calls as futures.
-async fn run_hof(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>, captures: Vec<Slot>) -> NodeResult {
+pub(super) async fn run_hof(
+    shared: Arc<Shared>,
+    g: GraphId,
+    i: NodeId,
+    args: Vec<Value>,
+    captures: Vec<Slot>,
+) -> NodeResult {
     let node = &shared.plan.graphs[g as usize].nodes[i as usize];
     let Kind::HigherOrder(h) = &node.kind else { unreachable!("started only for higher-order calls") };
     if shared.plan.graphs[h.lambda as usize].sync {
@@ -161,7 +169,10 @@ async fn run_hof(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>, c
     let call = |shared: Arc<Shared>, params: Vec<Value>| graph(shared, h.lambda, params, captures.clone());
     loop {
         need = match need {
-            Need::Call(params) => hof.feed(call(shared.clone(), params.into_vec()).await?),
+            Need::Call => {
+                let result = call(shared.clone(), hof.params().to_vec()).await?;
+                hof.feed(result)
+            }
             Need::Each => {
                 // Concurrently, each element with its own error list; keep only the first failure's.
                 let isolated: Vec<Arc<Shared>> = (0..hof.items().len()).map(|_| shared.isolated()).collect();
@@ -189,11 +200,15 @@ pub(super) async fn owner(
 ) -> NodeResult {
     let node = &shared.plan.graphs[g as usize].nodes[i as usize];
     let captured = |c: GraphId| captures.iter().find(|(k, _)| *k == c).map(|(_, s)| s.clone()).unwrap_or_default();
-    let (mut owner, mut next) = Owner::start(&node.kind, &first);
-    loop {
+    let run = |c: GraphId, params: Vec<Value>| graph(shared.clone(), c, params, captured(c));
+    let mut next = owner::start(&node.kind, &first);
+    for k in 0.. {
         next = match next {
-            Next::Run(c, params) => owner.feed(graph(shared.clone(), c, params, captured(c)).await?),
+            Next::Run(c) => owner::feed(&node.kind, k, run(c, Vec::new()).await?),
+            Next::Tail(c) => return run(c, Vec::new()).await,
+            Next::Case(c, params) => return run(c, params).await,
             Next::Done(v) => return Ok(v),
         }
     }
+    unreachable!("an owner decides after finitely many graphs")
 }

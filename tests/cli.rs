@@ -241,3 +241,67 @@ fn stats_report_the_call_caches_and_log_lines_go_to_stderr() {
     let plain = run_args(&["run", &path, "-i", "x=3"], None, &cache);
     assert!(!String::from_utf8_lossy(&plain.stderr).contains("stats:"));
 }
+
+#[test]
+fn run_errors_render_like_diagnostics_pointing_at_the_failing_expression() {
+    let cache = cache_dir("render");
+    let path = file("render.cst", b"in b: Int\nq = 10 / b\nok = 1 + 1\nout q\nout ok\n");
+    let out = run_args(&["run", &path, "-i", "b=0"], None, &cache);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\n  \"ok\": 2\n}\n");
+    let expected = format!("error: division by zero\n --> {path}:2:5\n  |\n2 | q = 10 / b\n  |     ^^^^^^\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
+}
+
+#[test]
+fn a_value_given_with_i_is_read_once_and_an_error_names_it() {
+    let cache = cache_dir("given");
+    let path = file("given.cst", b"in n: Int\nin tags: List<String>\nx = n + 1\nout x\n");
+    let out = run_args(&["run", &path, "-i", "n=abc", "-i", "tags=[1", "--json"], None, &cache);
+    assert_eq!(out.status.code(), Some(3));
+    let errors = json(&out)["errors"].clone();
+    assert_eq!(
+        errors,
+        serde_json::json!([
+            "input 'n' (-i n): expected Int, got String",
+            "input 'tags' (-i tags): expected List<String>, got String"
+        ])
+    );
+    // A value given with -i replaces the document's, whose problems then do not count.
+    let doc = file("given.json", br#"{"n": "not a number", "tags": ["a"]}"#);
+    let replaced = run_args(&["run", &path, "-f", &doc, "-i", "n=41", "--json"], None, &cache);
+    assert_eq!(json(&replaced), serde_json::json!({"status": "completed", "outputs": {"x": 42}}));
+}
+
+#[test]
+fn log_lines_reach_stderr_through_the_cli_in_every_mode() {
+    let cache = cache_dir("log");
+    let path = file("log.cst", b"in s: String\nx = log(s)\nout x\n");
+    for mode in [&[][..], &["--json"], &["--stream"]] {
+        let mut args = vec!["run", &path, "-i", "s=hello"];
+        args.extend_from_slice(mode);
+        let out = run_args(&args, None, &cache);
+        assert_eq!(out.status.code(), Some(0), "{mode:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "[asterism] hello\n", "{mode:?}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("[asterism]"), "{mode:?}");
+    }
+}
+
+#[test]
+fn relative_cache_locations_are_ignored() {
+    let dir = std::env::temp_dir().join(format!("asterism-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = file("where.cst", b"x = 1\nout x\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_asterism"))
+        .args(["run", &path])
+        .current_dir(&dir)
+        .env_remove("ASTERISM_CACHE_DIR")
+        .env_remove("ASTERISM_NO_CACHE")
+        .env("XDG_CACHE_HOME", "relative-xdg")
+        .env("HOME", "relative-home")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "nothing is written below the working directory: {left:?}");
+}

@@ -92,43 +92,6 @@ out x
 }
 
 #[test]
-fn failures_propagate_and_independent_outputs_remain() {
-    let engine = Engine::new();
-    let outcome = run(&engine, "in b: Int\nq = 10 / b\nok = 1 + 1\nout q\nout ok\n", r#"{"b": 0}"#);
-    assert_eq!(outcome.status(), Status::Failed);
-    assert_eq!(outputs(&outcome), r#"{"ok":2}"#);
-    let errors: Vec<(String, u32)> = outcome.errors().iter().map(|e| (e.message.clone(), e.line)).collect();
-    assert_eq!(errors, [("division by zero".to_string(), 2)]);
-}
-
-#[test]
-fn every_assignment_runs_even_when_no_output_needs_it() {
-    let engine = Engine::new();
-    let outcome = run(&engine, "in b: Int\nunused = 10 / b\nok = 1\nout ok\n", r#"{"b": 0}"#);
-    assert_eq!(outcome.status(), Status::Failed);
-    assert_eq!(outputs(&outcome), r#"{"ok":1}"#);
-}
-
-#[test]
-fn deferred_parts_run_only_when_needed() {
-    let engine = Engine::new();
-    let src = "in b: Int\nsafe = if (b == 0) 0 else 10 / b\ng = (10 / b) when b != 0\nc = g ?? 10 / 1\nx = b != 0 and 10 / b > 1\nout safe\nout g\nout c\nout x\n";
-    let outcome = run(&engine, src, r#"{"b": 0}"#);
-    assert_eq!(outcome.status(), Status::Completed, "{:?}", outcome.errors());
-    assert_eq!(outputs(&outcome), r#"{"safe":0,"g":null,"c":10,"x":false}"#);
-}
-
-#[test]
-fn a_failing_element_fails_the_call_with_the_lowest_index() {
-    let engine = Engine::new();
-    let src = "in xs: List<Int>\nq = map(xs, x => 10 / x)\nn = list-length(xs)\nout q\nout n\n";
-    let outcome = run(&engine, src, r#"{"xs": [1, 0, 2, 0]}"#);
-    assert_eq!(outputs(&outcome), r#"{"n":4}"#);
-    assert_eq!(outcome.errors().len(), 1);
-    assert_eq!(outcome.errors()[0].message, "division by zero");
-}
-
-#[test]
 fn a_panicking_module_fails_its_call_not_the_process() {
     let mut engine = Engine::new();
     engine
@@ -176,28 +139,12 @@ fn async_engine() -> Engine {
         })
         .unwrap();
     engine
-}
-
-#[tokio::test(start_paused = true)]
-async fn independent_async_calls_run_concurrently() {
-    let engine = async_engine();
-    let pipeline = engine.compile("t.cst", "a = slow(100, 1)\nb = slow(100, 2)\nc = a + b\nout c\n").unwrap();
-    let start = tokio::time::Instant::now();
-    let outcome = pipeline.run(&Inputs::default()).await;
-    assert_eq!(outputs(&outcome), r#"{"c":3}"#);
-    assert_eq!(start.elapsed(), Duration::from_millis(100));
-}
-
-#[tokio::test(start_paused = true)]
-async fn deferred_async_work_and_lambdas_run_when_needed() {
-    let engine = async_engine();
-    let src =
-        "in c: Boolean\nx = if (c) slow(100, 1) else 0\nys = map([1, 2, 3], v => slow(50, v * 10))\nout x\nout ys\n";
-    let pipeline = engine.compile("t.cst", src).unwrap();
-    let start = tokio::time::Instant::now();
-    let outcome = pipeline.run(&pipeline.parse_inputs(br#"{"c": false}"#).unwrap()).await;
-    assert_eq!(outputs(&outcome), r#"{"x":0,"ys":[10,20,30]}"#);
-    assert_eq!(start.elapsed(), Duration::from_millis(50), "the untaken arm never ran; the elements ran concurrently");
+        .register_async_fn("slow_fail", &["ms"], |ms: i64| async move {
+            tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+            Err::<i64, _>(format!("failed after {ms}ms"))
+        })
+        .unwrap();
+    engine
 }
 
 #[tokio::test(start_paused = true)]
@@ -229,4 +176,45 @@ fn the_compile_cache_returns_the_same_pipeline() {
     let b = engine.compile("t.cst", "in a: Int\nout a\n").unwrap();
     assert_eq!(a.hash(), b.hash());
     assert_eq!(engine.compile_cache_stats(), (1, 1));
+}
+
+/// A reporter that keeps what it is given.
+fn collecting(engine: &mut Engine) -> std::sync::Arc<std::sync::Mutex<Vec<asterism::Notice>>> {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    engine.set_reporter(move |n: asterism::Notice| sink.lock().unwrap().push(n));
+    seen
+}
+
+#[test]
+fn notices_go_to_the_reporter_with_their_lines() {
+    use asterism::{Notice, NoticeKind};
+    let mut engine = Engine::new();
+    let seen = collecting(&mut engine);
+    let src = "in x: Int\na = log(\"first\")\nb = divide(x, 0) with on_error: log\nout a\nout b\n";
+    let outcome = run(&engine, src, r#"{"x": 1}"#);
+    assert_eq!(outputs(&outcome), r#"{"a":"first","b":0}"#);
+    let notices = seen.lock().unwrap().clone();
+    assert_eq!(
+        notices,
+        [
+            Notice { kind: NoticeKind::Log, message: "first".into(), line: 2 },
+            Notice { kind: NoticeKind::OnErrorLog, message: "stdlib.math.divide: division by zero".into(), line: 3 },
+        ]
+    );
+    assert_eq!(notices[1].to_string(), "[asterism] stdlib.math.divide: division by zero (on_error: log)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn notices_of_waiting_calls_and_blocking_attempts_reach_the_reporter() {
+    let mut engine = async_engine();
+    let seen = collecting(&mut engine);
+    // `timeout` runs the synchronous `log` on the blocking pool; the async call fails and logs.
+    let src = "a = log(\"from the pool\") with timeout: 1s\nb = slow_fail(10) with on_error: log\nout a\nout b\n";
+    let pipeline = engine.compile("t.cst", src).unwrap_or_else(|d| panic!("{d}"));
+    let outcome = pipeline.run(&Inputs::default()).await;
+    assert_eq!(outcome.status(), Status::Completed, "{:?}", outcome.errors());
+    let mut lines: Vec<String> = seen.lock().unwrap().iter().map(|n| format!("{}: {n}", n.line)).collect();
+    lines.sort();
+    assert_eq!(lines, ["1: [asterism] from the pool", "2: [asterism] slow_fail: failed after 10ms (on_error: log)"]);
 }

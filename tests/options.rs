@@ -1,6 +1,8 @@
-//! Call options at run time (SPEC §6.4–§6.5), proven with fake modules under tokio's paused clock:
-//! `flaky` fails a given number of times, `sleepy` sleeps, `counted` counts its calls, `tracked`
-//! records when each call starts and how many are in flight.
+//! Call options at run time (SPEC §6.4–§6.5) where a test needs Rust: concurrent runs, cache
+//! backends and statistics, host functions, programs too long to write by hand, real threads.
+//! Everything a pipeline alone can show is a case file in `tests/run/` instead. The fake modules
+//! run under tokio's paused clock: `counted` counts its calls, `tracked` records when each call
+//! starts and how many are in flight.
 
 use asterism::{CacheBackend, CacheStats, Engine, Inputs, Layout, MemoryBackend, Outcome, Status, Value};
 use std::collections::HashMap;
@@ -31,32 +33,6 @@ impl Fakes {
         let log = Arc::new(Mutex::new(Log::default()));
         let t0 = Instant::now();
         let mut engine = Engine::new();
-        let l = log.clone();
-        engine
-            .register_async_fn("flaky", &["key", "fails"], move |key: String, fails: i64| {
-                let l = l.clone();
-                async move {
-                    let n = {
-                        let mut log = l.lock().unwrap();
-                        let n = log.calls.entry(key.clone()).or_default();
-                        *n += 1;
-                        *n as i64
-                    };
-                    if n <= fails { Err(format!("attempt {n} failed")) } else { Ok(n) }
-                }
-            })
-            .unwrap();
-        let l = log.clone();
-        engine
-            .register_async_fn("sleepy", &["ms", "v"], move |ms: i64, v: i64| {
-                let l = l.clone();
-                async move {
-                    *l.lock().unwrap().calls.entry("sleepy".into()).or_default() += 1;
-                    tokio::time::sleep(Duration::from_millis(ms as u64)).await;
-                    v
-                }
-            })
-            .unwrap();
         let l = log.clone();
         engine
             .register_async_fn("counted", &["x"], move |x: i64| {
@@ -114,134 +90,6 @@ fn messages(outcome: &Outcome) -> Vec<String> {
     outcome.errors().iter().map(|e| e.message.clone()).collect()
 }
 
-#[tokio::test(start_paused = true)]
-async fn retry_makes_further_attempts_until_one_succeeds() {
-    let f = Fakes::new();
-    let outcome = f.run("x = flaky(\"a\", 2) with retry: 2\nout x\n", "{}").await;
-    assert_eq!(outcome.status(), Status::Completed, "{:?}", messages(&outcome));
-    assert_eq!(json(&outcome), r#"{"x":3}"#);
-    assert_eq!(f.calls("a"), 3);
-}
-
-#[tokio::test(start_paused = true)]
-async fn exhausted_retries_fail_with_the_last_message_and_the_attempts() {
-    let f = Fakes::new();
-    let outcome = f.run("x = flaky(\"b\", 2) with retry: 1\nok = 1\nout x\nout ok\n", "{}").await;
-    assert_eq!(outcome.status(), Status::Failed);
-    assert_eq!(messages(&outcome), ["flaky: attempt 2 failed (failed after 2 attempts)"]);
-    assert_eq!(outcome.errors()[0].line, 1);
-    assert_eq!(json(&outcome), r#"{"ok":1}"#);
-    assert_eq!(f.calls("b"), 2);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_timeout_abandons_the_attempt_and_fails_dependents_at_once() {
-    let f = Fakes::new();
-    let src = "x = sleepy(5000, 1) with timeout: 100ms\ny = x + 1\nz = sleepy(300, 7)\nout y\nout z\n";
-    let pipeline = f.engine.compile("t.cst", src).unwrap();
-    let mut failed_at = None;
-    let mut events = pipeline.run_stream(Inputs::default());
-    use futures_util::StreamExt;
-    while let Some(event) = events.next().await {
-        if let asterism::StreamEvent::Done(outcome) = event {
-            assert_eq!(messages(&outcome), ["sleepy: timed out after 100ms"]);
-            assert_eq!(json(&outcome), r#"{"z":7}"#);
-            failed_at = Some(f.elapsed_ms());
-        }
-    }
-    assert_eq!(failed_at, Some(300), "the run ends with the independent call, not the abandoned one");
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_timed_out_dependent_fails_without_waiting() {
-    let f = Fakes::new();
-    let outcome = f.run("x = sleepy(5000, 1) with timeout: 100ms\ny = x + 1\nout y\n", "{}").await;
-    assert_eq!(outcome.status(), Status::Failed);
-    assert_eq!(f.elapsed_ms(), 100);
-}
-
-#[tokio::test(start_paused = true)]
-async fn timeouts_are_per_attempt_and_are_retried() {
-    let f = Fakes::new();
-    let outcome = f.run("x = sleepy(1000, 1) with timeout: 100ms, retry: 2\nout x\n", "{}").await;
-    assert_eq!(messages(&outcome), ["sleepy: timed out after 100ms (failed after 3 attempts)"]);
-    assert_eq!(f.calls("sleepy"), 3);
-    assert_eq!(f.elapsed_ms(), 300);
-}
-
-/// When the fourth attempt of a call failing three times succeeds (`tracked` starts right after).
-async fn fourth_attempt_at(backoff: &str) -> u128 {
-    let f = Fakes::new();
-    let src =
-        format!("x = flaky(\"k\", 3) with retry: 3, delay: 100ms, backoff: {backoff}\nt = tracked(0, x)\nout t\n");
-    let outcome = f.run(&src, "{}").await;
-    assert_eq!(outcome.status(), Status::Completed, "{:?}", messages(&outcome));
-    assert_eq!(f.calls("k"), 4);
-    f.starts()[0].1
-}
-
-#[tokio::test(start_paused = true)]
-async fn delay_and_backoff_space_the_attempts() {
-    // Three waits before the fourth attempt: fixed 100+100+100, linear 100+200+300,
-    // exponential 100+200+400.
-    assert_eq!(fourth_attempt_at("fixed").await, 300);
-    assert_eq!(fourth_attempt_at("linear").await, 600);
-    assert_eq!(fourth_attempt_at("exponential").await, 700);
-}
-
-#[tokio::test(start_paused = true)]
-async fn without_delay_retries_do_not_wait() {
-    let f = Fakes::new();
-    let outcome = f.run("x = flaky(\"k\", 3) with retry: 3\nt = tracked(0, x)\nout t\n", "{}").await;
-    assert_eq!(json(&outcome), r#"{"t":4}"#);
-    assert_eq!(f.starts(), [(4, 0)]);
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_fallback_runs_only_when_the_call_finally_fails() {
-    let f = Fakes::new();
-    let src = "in fails: Int\nx = flaky(\"f\", fails) with retry: 1, fallback: counted(5)\nout x\n";
-    let ok = f.run(src, r#"{"fails": 1}"#).await;
-    assert_eq!(json(&ok), r#"{"x":2}"#);
-    assert_eq!(f.calls("counted 5"), 0, "a successful call never evaluates its fallback");
-    let replaced = f.run(src, r#"{"fails": 9}"#).await;
-    assert_eq!(replaced.status(), Status::Completed);
-    assert_eq!(json(&replaced), r#"{"x":50}"#);
-    assert_eq!(f.calls("counted 5"), 1);
-    assert_eq!(f.calls("f"), 4, "both attempts of each run");
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_failing_fallback_fails_the_call_with_its_own_failure() {
-    let f = Fakes::new();
-    let outcome = f.run("x = flaky(\"g\", 5) with fallback: 1 / 0\nout x\n", "{}").await;
-    assert_eq!(messages(&outcome), ["division by zero"]);
-}
-
-#[tokio::test(start_paused = true)]
-async fn on_error_turns_a_failure_into_a_value_at_once_without_retries() {
-    let f = Fakes::new();
-    let src = "s = flaky(\"s\", 9) with on_error: skip, retry: 3\nw = flaky(\"w\", 9) with on_error: wrap, retry: 3\n\
-               ok = flaky(\"ok\", 0) with on_error: wrap\nout s\nout w\nout ok\n";
-    let outcome = f.run(src, "{}").await;
-    assert_eq!(outcome.status(), Status::Completed);
-    assert_eq!(
-        json(&outcome),
-        r#"{"s":0,"w":{"error":"flaky: attempt 1 failed","value":null},"ok":{"error":null,"value":1}}"#
-    );
-    assert_eq!((f.calls("s"), f.calls("w")), (1, 1), "only timeouts are retried under on_error");
-}
-
-#[tokio::test(start_paused = true)]
-async fn on_error_does_not_catch_timeouts_which_reach_retry_and_fallback() {
-    let f = Fakes::new();
-    let outcome =
-        f.run("x = sleepy(500, 1) with on_error: wrap, timeout: 100ms, retry: 1, fallback: sleepy(0, 5) with on_error: wrap\nout x\n", "{}")
-            .await;
-    assert_eq!(json(&outcome), r#"{"x":{"error":null,"value":5}}"#, "the timeout was not wrapped");
-    assert_eq!(f.calls("sleepy"), 3, "two attempts, then the fallback");
-}
-
 #[test]
 fn skip_gives_the_zero_value_of_any_type() {
     let mut engine = Engine::new();
@@ -283,16 +131,6 @@ async fn concurrent_runs_with_the_same_arguments_share_one_cached_call() {
     assert_eq!(f.calls("counted 4"), 2, "expired after its ttl");
 }
 
-#[tokio::test(start_paused = true)]
-async fn failures_are_not_cached() {
-    let f = Fakes::new();
-    let src = "x = flaky(\"c\", 1) with cache: 1h\nout x\n";
-    assert_eq!(f.run(src, "{}").await.status(), Status::Failed);
-    assert_eq!(json(&f.run(src, "{}").await), r#"{"x":2}"#);
-    assert_eq!(json(&f.run(src, "{}").await), r#"{"x":2}"#);
-    assert_eq!(f.calls("c"), 2);
-}
-
 /// A backend that counts what it is asked to store.
 #[derive(Debug, Default)]
 struct Spy {
@@ -332,15 +170,6 @@ async fn cache_backend_selects_a_named_cache() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn throttle_lets_a_burst_through_then_refills_at_its_rate() {
-    let f = Fakes::new();
-    let outcome = f.run("xs = map([1, 2, 3, 4, 5, 6], i => tracked(0, i) with throttle: 2/1s)\nout xs\n", "{}").await;
-    assert_eq!(json(&outcome), r#"{"xs":[1,2,3,4,5,6]}"#);
-    let times: Vec<u128> = f.starts().iter().map(|s| s.1).collect();
-    assert_eq!(times, [0, 0, 500, 1000, 1500, 2000]);
-}
-
-#[tokio::test(start_paused = true)]
 async fn concurrency_bounds_calls_in_flight_across_runs() {
     let f = Fakes::new();
     let pipeline = f
@@ -354,69 +183,6 @@ async fn concurrency_bounds_calls_in_flight_across_runs() {
     assert!(outcomes.iter().all(|o| o.status() == Status::Completed));
     assert_eq!(f.log.lock().unwrap().max_in_flight, 2);
     assert_eq!(f.elapsed_ms(), 300, "six calls, two at a time");
-}
-
-#[tokio::test(start_paused = true)]
-async fn priority_orders_the_calls_waiting_for_a_limiter() {
-    let f = Fakes::new();
-    let src = "first = tracked(100, 0) with concurrency: 1\n\
-               a = tracked(100, 1) with concurrency: 1, priority: low\n\
-               b = tracked(100, 2) with concurrency: 1, priority: critical\n\
-               c = tracked(100, 3) with concurrency: 1\n\
-               d = tracked(100, 4) with concurrency: 1, priority: 90\n\
-               out first\nout a\nout b\nout c\nout d\n";
-    let outcome = f.run(src, "{}").await;
-    assert_eq!(outcome.status(), Status::Completed);
-    let order: Vec<i64> = f.starts().iter().map(|s| s.0).collect();
-    assert_eq!(order, [0, 2, 4, 3, 1]);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_lazy_call_runs_once_when_demanded_and_never_otherwise() {
-    let f = Fakes::new();
-    let src = "in flag: Boolean\n\
-               unused = counted(1) with lazy\n\
-               guarded = counted(2) with lazy\n\
-               shared = counted(3) with lazy\n\
-               r = guarded when flag\n\
-               a = shared + 1\n\
-               b = shared + 2\n\
-               out r\nout a\nout b\n";
-    let off = f.run(src, r#"{"flag": false}"#).await;
-    assert_eq!(json(&off), r#"{"r":null,"a":31,"b":32}"#);
-    assert_eq!((f.calls("counted 1"), f.calls("counted 2"), f.calls("counted 3")), (0, 0, 1));
-    let on = f.run(src, r#"{"flag": true}"#).await;
-    assert_eq!(json(&on), r#"{"r":20,"a":31,"b":32}"#);
-    assert_eq!((f.calls("counted 1"), f.calls("counted 2"), f.calls("counted 3")), (0, 1, 2));
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_lazy_output_is_computed_and_a_lazy_failure_nobody_needs_is_harmless() {
-    let f = Fakes::new();
-    let outcome = f.run("bad = flaky(\"z\", 9) with lazy\nx = counted(7) with lazy\nout x\n", "{}").await;
-    assert_eq!(outcome.status(), Status::Completed);
-    assert_eq!(json(&outcome), r#"{"x":70}"#);
-    assert_eq!(f.calls("z"), 0);
-}
-
-#[test]
-fn lazy_calls_are_demanded_by_assignments_that_no_output_uses() {
-    let engine = Engine::new();
-    let p = engine.compile("t.cst", "in x: Int\nq = divide(x, 0) with lazy\nl = [q]\nout x\n").unwrap();
-    let outcome = p.run_blocking(&p.parse_inputs(br#"{"x": 1}"#).unwrap());
-    assert_eq!(outcome.status(), Status::Failed, "evaluating `l` runs the lazy call");
-    let p = engine.compile("t.cst", "in x: Int\nq = divide(x, 0) with lazy\nout x\n").unwrap();
-    assert_eq!(p.run_blocking(&p.parse_inputs(br#"{"x": 1}"#).unwrap()).status(), Status::Completed);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_cache_hit_still_takes_a_throttle_token() {
-    let f = Fakes::new();
-    let src = "x = tracked(0, 1) with cache: 1h, throttle: 1/1s\nout x\n";
-    f.run(src, "{}").await;
-    f.run(src, "{}").await;
-    assert_eq!(f.starts().len(), 1, "the second run was a cache hit");
-    assert_eq!(f.elapsed_ms(), 1000, "and it waited for its token");
 }
 
 #[test]
@@ -433,47 +199,6 @@ fn synchronous_modules_retry_on_the_calling_thread() {
     let p = engine.compile("t.cst", "x = shaky(2) with retry: 2\nout x\n").unwrap();
     assert_eq!(json(&p.run_blocking(&Inputs::default())), r#"{"x":3}"#);
     assert_eq!(calls.load(Ordering::Relaxed), 3);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_higher_order_call_retries_its_whole_execution() {
-    let f = Fakes::new();
-    let outcome = f.run("xs = map([1, 2, 3], i => flaky(\"h\", 1) + i) with retry: 1\nout xs\n", "{}").await;
-    assert_eq!(outcome.status(), Status::Completed, "{:?}", messages(&outcome));
-    assert_eq!(f.calls("h"), 6, "the first attempt's failing element failed the whole call");
-}
-
-#[test]
-fn a_higher_order_call_with_on_error_gives_its_zero_value() {
-    let engine = Engine::new();
-    let p = engine.compile("t.cst", "in d: Int\nxs = map([1, 2], i => i / d) with on_error: skip\nout xs\n").unwrap();
-    let failed = p.run_blocking(&p.parse_inputs(br#"{"d": 0}"#).unwrap());
-    assert_eq!((failed.status(), json(&failed)), (Status::Completed, r#"{"xs":[]}"#.to_string()));
-    let ok = p.run_blocking(&p.parse_inputs(br#"{"d": 1}"#).unwrap());
-    assert_eq!(json(&ok), r#"{"xs":[1,2]}"#);
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_cached_higher_order_call_is_keyed_by_its_arguments_and_captured_values() {
-    let f = Fakes::new();
-    let src = "in k: Int\nxs = map([1, 2], i => counted(i) + k) with cache: 1min\nout xs\n";
-    assert_eq!(json(&f.run(src, r#"{"k": 1}"#).await), r#"{"xs":[11,21]}"#);
-    assert_eq!(json(&f.run(src, r#"{"k": 1}"#).await), r#"{"xs":[11,21]}"#);
-    assert_eq!(f.calls("counted 1"), 1);
-    assert_eq!(json(&f.run(src, r#"{"k": 2}"#).await), r#"{"xs":[12,22]}"#);
-    assert_eq!(f.calls("counted 1"), 2, "another captured value is another key");
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_lazy_failure_forced_inside_a_handled_call_is_still_the_runs_failure() {
-    let f = Fakes::new();
-    let src = "e = flaky(\"e\", 9) with lazy\nxs = map([1, 2], i => i + e) with on_error: skip\nout xs\n";
-    let outcome = f.run(src, "{}").await;
-    assert_eq!(outcome.status(), Status::Failed);
-    assert_eq!(messages(&outcome), ["flaky: attempt 1 failed"], "recorded once, as the lazy call's failure");
-    assert_eq!(outcome.errors()[0].line, 1);
-    assert_eq!(json(&outcome), "{}", "the map needed the failed value: not its own failure to skip");
-    assert_eq!(f.calls("e"), 1);
 }
 
 /// A program of `n` lazy calls, each reading the one before it: `step` is the call with `{}` for
@@ -530,17 +255,6 @@ async fn the_lazy_calls_a_lazy_call_reads_run_as_soon_as_their_own_inputs_are_re
     assert_eq!(f.elapsed_ms(), 1003);
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_more_urgent_call_overtakes_the_call_already_waiting_for_a_throttle_token() {
-    let f = Fakes::new();
-    let src = "first = tracked(0, 0) with throttle: 1/200ms\n\
-               low = tracked(0, first + 1) with throttle: 1/200ms, priority: low\n\
-               high = tracked(0, sleepy(50, 2)) with throttle: 1/200ms, priority: critical\n\
-               out low\nout high\n";
-    assert_eq!(f.run(src, "{}").await.status(), Status::Completed);
-    assert_eq!(f.starts(), [(0, 0), (2, 200), (1, 400)]);
-}
-
 #[test]
 fn a_higher_order_call_whose_lambdas_only_compute_is_timed_out_when_it_finishes_late() {
     let mut engine = Engine::new();
@@ -580,45 +294,9 @@ fn a_run_does_not_wait_for_the_attempts_its_timeouts_abandoned() {
     assert_eq!(finished.load(Ordering::Relaxed), 0, "the run ended while the abandoned attempt still ran");
 }
 
-#[test]
-fn a_lazy_calls_arguments_are_deferred_with_it() {
-    let engine = Engine::new();
-    let run = |src: &str| {
-        let p = engine.compile("t.cst", src).unwrap();
-        p.run_blocking(&Inputs::default())
-    };
-    let never = run("lz = divide(1, 0) with lazy\n\
-                     m1 = add(lz, 1) with lazy\n\
-                     m2 = add(lz + 1, 1) with lazy\n\
-                     m3 = add(divide(1, 0), 1) with lazy\n\
-                     k = 1\nout k\n");
-    assert_eq!((never.status(), json(&never)), (Status::Completed, r#"{"k":1}"#.to_string()));
-    let demanded = run("m = add(divide(1, 0), 1) with lazy\nout m\n");
-    assert_eq!(messages(&demanded), ["stdlib.math.divide: division by zero"]);
-    assert_eq!(demanded.errors()[0].line, 1);
-}
-
 #[tokio::test(start_paused = true)]
-async fn a_lazy_call_computes_its_arguments_only_when_demanded() {
+async fn lazy_values_a_lambda_captures_run_before_the_call_takes_its_permit() {
     let f = Fakes::new();
-    let src = "in flag: Boolean\n\
-               x = counted(counted(1) + 1) with lazy\n\
-               r = x when flag\n\
-               out r\n";
-    assert_eq!(json(&f.run(src, r#"{"flag": false}"#).await), r#"{"r":null}"#);
-    assert_eq!((f.calls("counted 1"), f.calls("counted 11")), (0, 0));
-    assert_eq!(json(&f.run(src, r#"{"flag": true}"#).await), r#"{"r":110}"#);
-    assert_eq!((f.calls("counted 1"), f.calls("counted 11")), (1, 1));
-}
-
-#[tokio::test(start_paused = true)]
-async fn lazy_values_a_lambda_captures_run_before_the_call_its_timeout_and_its_limiters() {
-    let f = Fakes::new();
-    let src = "lz = counted(1) with lazy\n\
-               a = map([1], j => j + lz) with timeout: 50ms\n\
-               out a\n";
-    let outcome = f.run(src, "{}").await;
-    assert_eq!(json(&outcome), r#"{"a":[11]}"#, "{:?}", messages(&outcome));
     let src = "a0 = map([1], j => j) with lazy, concurrency: 1\n\
                a1 = map([1], j => j + list-sum(a0)) with lazy, concurrency: 1\n\
                out a1\n";

@@ -4,9 +4,12 @@
 //! Entries are DagSpecs in their canonical encoding, keyed by blake3 of this build's version, the
 //! registry fingerprint and the source, so a new build, a changed function or a changed source
 //! never reuses a plan. Only pipelines without warnings are stored (a cache hit prints nothing the
-//! compilation would have). The directory is `$ASTERISM_CACHE_DIR`, else `$XDG_CACHE_HOME/asterism`,
-//! else `~/.cache/asterism`; `ASTERISM_NO_CACHE=1` turns the cache off. Every failure to read or
-//! write the cache is ignored: it only ever saves time.
+//! compilation would have). The directory is `$ASTERISM_CACHE_DIR` (relative to the working
+//! directory if relative), else `asterism` in the platform's cache directory (`dirs::cache_dir`:
+//! `$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on
+//! Windows), which must be absolute: empty or relative location variables are ignored, as the XDG
+//! rules say, and without a location there is no cache. `ASTERISM_NO_CACHE=1` turns the cache
+//! off. Every failure to read or write the cache is ignored: it only ever saves time.
 
 use asterism::DagSpec;
 use asterism_registry::Registry;
@@ -16,12 +19,9 @@ fn dir() -> Option<PathBuf> {
     if std::env::var_os("ASTERISM_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
         return None;
     }
-    let base = match std::env::var_os("ASTERISM_CACHE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => match std::env::var_os("XDG_CACHE_HOME") {
-            Some(dir) => PathBuf::from(dir).join("asterism"),
-            None => PathBuf::from(std::env::var_os("HOME")?).join(".cache").join("asterism"),
-        },
+    let base = match std::env::var_os("ASTERISM_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => std::path::absolute(dir).ok()?,
+        None => dirs::cache_dir().filter(|d| d.is_absolute())?.join("asterism"),
     };
     Some(base.join("plans"))
 }

@@ -2,6 +2,9 @@
 //! and within each crate the top-level modules import each other without a circle (floors whose
 //! imports point down).
 
+#[path = "support/files.rs"]
+mod files;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -9,17 +12,6 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The library source folders: everything but the command-line front end.
 const LIBRARIES: [&str; 5] = ["lang/src", "registry/src", "compiler/src", "runtime/src", "src"];
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// A file's text without its unit tests (tests may print and import anything).
 fn code(path: &Path) -> String {
@@ -40,9 +32,7 @@ fn the_libraries_never_print() {
     let printing = ["print!(", "println!(", "eprint!(", "eprintln!(", "dbg!(", "io::stderr", "io::stdout"];
     let mut found = Vec::new();
     for dir in LIBRARIES {
-        let mut files = Vec::new();
-        rust_files(&Path::new(ROOT).join(dir), &mut files);
-        for file in files.iter().filter(|f| !is_cli(f)) {
+        for file in files::below(&Path::new(ROOT).join(dir), "rs").iter().filter(|f| !is_cli(f)) {
             for (n, line) in code(file).lines().enumerate() {
                 let line = line.trim_start();
                 if !line.starts_with("//") && printing.iter().any(|p| line.contains(p)) {
@@ -64,10 +54,10 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         if name == "lib" || name == "main" || (path.is_file() && path.extension().is_none_or(|e| e != "rs")) {
             continue;
         }
-        let files = modules.entry(name).or_default();
+        let sources = modules.entry(name).or_default();
         match path.is_dir() {
-            true => rust_files(&path, files),
-            false => files.push(path),
+            true => sources.extend(files::below(&path, "rs")),
+            false => sources.push(path),
         }
     }
     let names: BTreeSet<String> = modules.keys().cloned().collect();

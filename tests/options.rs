@@ -4,64 +4,26 @@
 //! run under tokio's paused clock: `counted` counts its calls, `tracked` records when each call
 //! starts and how many are in flight.
 
+#[path = "support/fakes.rs"]
+mod fakes;
+
 use asterism::{CacheBackend, CacheStats, Engine, Inputs, Layout, MemoryBackend, Outcome, Status, Value};
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// What the fake modules saw.
-#[derive(Default)]
-struct Log {
-    /// Calls per key.
-    calls: HashMap<String, usize>,
-    /// (id, milliseconds since `t0`) of each call of `tracked`, in start order.
-    starts: Vec<(i64, u128)>,
-    in_flight: usize,
-    max_in_flight: usize,
-}
-
+/// An engine with the fake modules of `support/fakes.rs`, and when it was made.
 struct Fakes {
     engine: Engine,
-    log: Arc<Mutex<Log>>,
+    log: fakes::Shared,
     t0: Instant,
 }
 
 impl Fakes {
     fn new() -> Fakes {
-        let log = Arc::new(Mutex::new(Log::default()));
-        let t0 = Instant::now();
-        let mut engine = Engine::new();
-        let l = log.clone();
-        engine
-            .register_async_fn("counted", &["x"], move |x: i64| {
-                let l = l.clone();
-                async move {
-                    *l.lock().unwrap().calls.entry(format!("counted {x}")).or_default() += 1;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    x * 10
-                }
-            })
-            .unwrap();
-        let l = log.clone();
-        engine
-            .register_async_fn("tracked", &["ms", "id"], move |ms: i64, id: i64| {
-                let l = l.clone();
-                async move {
-                    {
-                        let mut log = l.lock().unwrap();
-                        log.starts.push((id, (Instant::now() - t0).as_millis()));
-                        log.in_flight += 1;
-                        log.max_in_flight = log.max_in_flight.max(log.in_flight);
-                    }
-                    tokio::time::sleep(Duration::from_millis(ms as u64)).await;
-                    l.lock().unwrap().in_flight -= 1;
-                    id
-                }
-            })
-            .unwrap();
-        Fakes { engine, log, t0 }
+        let log = fakes::Shared::default();
+        Fakes { engine: fakes::engine(&log), log, t0: Instant::now() }
     }
 
     async fn run(&self, src: &str, inputs: &str) -> Outcome {
@@ -73,8 +35,9 @@ impl Fakes {
         self.log.lock().unwrap().calls.get(key).copied().unwrap_or(0)
     }
 
+    /// (id, milliseconds since the engine was made) of each call of `tracked`, in start order.
     fn starts(&self) -> Vec<(i64, u128)> {
-        self.log.lock().unwrap().starts.clone()
+        self.log.lock().unwrap().starts.iter().map(|&(id, t)| (id, (t - self.t0).as_millis())).collect()
     }
 
     fn elapsed_ms(&self) -> u128 {

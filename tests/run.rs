@@ -21,72 +21,15 @@
 //! gives `v`; `counted(x)` sleeps 100 ms and gives `x * 10` (its calls count as `counted X`);
 //! `tracked(ms, id)` records its start, sleeps and gives `id`.
 
-use asterism::{Engine, Layout, Notice};
+#[path = "support/fakes.rs"]
+mod fakes;
+#[path = "support/files.rs"]
+mod files;
+
 use serde_json::Value as Json;
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::time::Instant;
-
-/// What the fake modules saw.
-#[derive(Default)]
-struct Log {
-    calls: HashMap<String, usize>,
-    /// (id, start) of each call of `tracked`.
-    starts: Vec<(i64, Instant)>,
-    notices: Vec<Notice>,
-}
-
-fn engine(log: &Arc<Mutex<Log>>) -> Engine {
-    let mut engine = Engine::new();
-    let count = |log: &Arc<Mutex<Log>>, key: String| {
-        let mut log = log.lock().unwrap();
-        let n = log.calls.entry(key).or_default();
-        *n += 1;
-        *n as i64
-    };
-    let l = log.clone();
-    engine
-        .register_async_fn("flaky", &["key", "fails"], move |key: String, fails: i64| {
-            let n = count(&l, key);
-            async move { if n <= fails { Err(format!("attempt {n} failed")) } else { Ok(n) } }
-        })
-        .unwrap();
-    let l = log.clone();
-    engine
-        .register_async_fn("sleepy", &["ms", "v"], move |ms: i64, v: i64| {
-            count(&l, "sleepy".into());
-            async move {
-                tokio::time::sleep(Duration::from_millis(ms as u64)).await;
-                v
-            }
-        })
-        .unwrap();
-    let l = log.clone();
-    engine
-        .register_async_fn("counted", &["x"], move |x: i64| {
-            count(&l, format!("counted {x}"));
-            async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                x * 10
-            }
-        })
-        .unwrap();
-    let l = log.clone();
-    engine
-        .register_async_fn("tracked", &["ms", "id"], move |ms: i64, id: i64| {
-            l.lock().unwrap().starts.push((id, Instant::now()));
-            async move {
-                tokio::time::sleep(Duration::from_millis(ms as u64)).await;
-                id
-            }
-        })
-        .unwrap();
-    let l = log.clone();
-    engine.set_reporter(move |n: Notice| l.lock().unwrap().notices.push(n));
-    engine
-}
 
 /// One run of a case: its inputs and expectations (`key` → value text).
 #[derive(Debug)]
@@ -125,8 +68,8 @@ fn parse(text: &str, what: &str) -> Result<Json, String> {
 async fn case(path: &Path) -> Result<(), String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let runs = header(&source)?;
-    let log = Arc::new(Mutex::new(Log::default()));
-    let engine = engine(&log);
+    let log = Arc::new(Mutex::new(fakes::Log::default()));
+    let engine = fakes::engine(&log);
     let pipeline = engine.compile(&path.display().to_string(), &source).map_err(|d| d.to_string())?;
     for (k, run) in runs.iter().enumerate() {
         let at = |m: String| format!("run {} ({}): {m}", k + 1, run.inputs);
@@ -145,7 +88,7 @@ async fn case(path: &Path) -> Result<(), String> {
         let log = log.lock().unwrap();
         for (key, want) in &run.expect {
             let got = match key.as_str() {
-                "outputs" => parse(&outcome.outputs_json(Layout::Compact), "the outputs")?,
+                "outputs" => parse(&outcome.outputs_json(asterism::Layout::Compact), "the outputs")?,
                 "errors" => Json::from(errors.clone()),
                 "elapsed" => Json::from(format!("{}ms", elapsed.as_millis())),
                 "starts" => {
@@ -181,22 +124,9 @@ async fn case(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            cases(&path, out);
-        } else if path.extension().is_some_and(|e| e == "cst") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_case_gives_what_its_header_says() {
-    let mut files = Vec::new();
-    cases(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/run"), &mut files);
-    files.sort();
+    let files = files::below(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/run"), "cst");
     assert!(files.len() >= 20, "the cases are where they should be: found {}", files.len());
     let mut failures = Vec::new();
     for file in &files {

@@ -31,6 +31,14 @@ fn fingerprint(signature: &Signature, version: &str) -> Fingerprint {
     *h.finalize().as_bytes()
 }
 
+impl Function {
+    /// Whether the binding gathers executions into batches (SPEC §6.4 `batch`). No module kind
+    /// does yet: batching bindings arrive with the model and service bindings.
+    pub fn takes_batches(&self) -> bool {
+        false
+    }
+}
+
 /// The implementation version of the standard library and prelude modules.
 pub const STDLIB_VERSION: &str = concat!("asterism-stdlib/", env!("CARGO_PKG_VERSION"));
 

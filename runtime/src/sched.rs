@@ -20,6 +20,7 @@ use crate::exec::{Frame, RunCx};
 use crate::outcome::RunError;
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use crate::policy::Policy;
+use crate::services::limit::{Gate, Held};
 use crate::values::slot::{NodeResult, Scratch, Slot, Slots, Thunk};
 use asterism_registry::Reporter;
 use asterism_registry::dag::{GraphId, NodeId};
@@ -40,12 +41,15 @@ pub(crate) struct Shared {
     /// The run's own list, where lazy calls record their failures wherever they are forced.
     pub root: Arc<Mutex<Vec<RunError>>>,
     pub reporter: Arc<dyn Reporter>,
+    /// The concurrency permits held by the calls this work runs inside (a higher-order call's
+    /// lambdas run inside it): a call needing one of them takes no second one (SPEC §6.4).
+    pub held: Held,
 }
 
 impl Shared {
     pub fn new(plan: Arc<ExecutionPlan>, inputs: Arc<[Value]>, reporter: Arc<dyn Reporter>) -> Shared {
         let errors: Arc<Mutex<Vec<RunError>>> = Default::default();
-        Shared { plan, inputs, root: errors.clone(), errors, reporter }
+        Shared { plan, inputs, root: errors.clone(), errors, reporter, held: Held::default() }
     }
 
     pub fn cx(&self) -> RunCx<'_> {
@@ -59,22 +63,27 @@ impl Shared {
     }
 
     /// The same run recording in `errors`.
-    fn with_errors(&self, errors: Arc<Mutex<Vec<RunError>>>) -> Arc<Shared> {
+    fn with_errors(&self, errors: Arc<Mutex<Vec<RunError>>>, held: Held) -> Arc<Shared> {
         let (plan, inputs, root, reporter) =
             (self.plan.clone(), self.inputs.clone(), self.root.clone(), self.reporter.clone());
-        Arc::new(Shared { plan, inputs, errors, root, reporter })
+        Arc::new(Shared { plan, inputs, errors, root, reporter, held })
     }
 
     /// The same run with a separate error list.
     pub fn isolated(&self) -> Arc<Shared> {
-        self.with_errors(Default::default())
+        self.with_errors(Default::default(), self.held.clone())
+    }
+
+    /// The same run with a separate error list, inside a call holding `permit`'s limiter.
+    pub fn isolated_holding(&self, gate: Option<&Arc<Gate>>) -> Arc<Shared> {
+        self.with_errors(Default::default(), self.held.with(gate))
     }
 
     /// The same run recording in the run's own error list.
     fn rooted(self: &Arc<Self>) -> Arc<Shared> {
         match Arc::ptr_eq(&self.errors, &self.root) {
             true => self.clone(),
-            false => self.with_errors(self.root.clone()),
+            false => self.with_errors(self.root.clone(), self.held.clone()),
         }
     }
 

@@ -197,7 +197,8 @@ impl Checker<'_> {
                     this.infer(arg);
                 }
             }
-            this.options(call.with.as_deref(), Type::Error);
+            // The function is unknown: whether it takes batches is too (no W002 on top of the error).
+            this.options(call.with.as_deref(), Type::Error, &call.callee.text, true);
             TExpr { ty: Type::Error, span, kind: TExprKind::Bool(false) }
         };
         if self.imports.through_broken_alias(&call.callee) {
@@ -268,7 +269,8 @@ impl Checker<'_> {
         // A call whose arguments have errors has the error type: no follow-on diagnostics.
         let ret =
             if typed.iter().flatten().any(|t| t.ty.has_error()) { Type::Error } else { subst(&sig.ret, &env, true) };
-        let (ty, fallback) = self.options(call.with.as_deref(), ret);
+        let takes_batches = self.registry.get(&sig.name).is_some_and(|f| f.takes_batches());
+        let (ty, fallback) = self.options(call.with.as_deref(), ret, &call.callee.text, takes_batches);
         let mut options = call.with.as_ref().map(|w| w.options.clone()).unwrap_or_default();
         options.fallback = None;
         let args = typed.into_iter().flatten().collect();

@@ -8,10 +8,19 @@ use asterism_lang::ast::options::{OnError, Opt, WithClause};
 use asterism_lang::{Code, Diagnostic, Span};
 use asterism_registry::{Type, is_subtype};
 
+/// The most retries a call may ask for (SPEC §6.2).
+const MAX_RETRY: i64 = 1000;
+
 impl Checker<'_> {
-    /// Checks the options of a call whose value has type `ty`; gives the call's final type and the
-    /// typed fallback.
-    pub(crate) fn options(&mut self, with: Option<&WithClause>, ty: Type) -> (Type, Option<TExpr>) {
+    /// Checks the options of a call of `function` (as written, and whether its binding takes
+    /// batches) whose value has type `ty`; gives the call's final type and the typed fallback.
+    pub(crate) fn options(
+        &mut self,
+        with: Option<&WithClause>,
+        ty: Type,
+        function: &str,
+        takes_batches: bool,
+    ) -> (Type, Option<TExpr>) {
         let Some(with) = with else { return (ty, None) };
         let o = &with.options;
         fn positive<T: PartialOrd + Default>(c: &mut Checker<'_>, name: &str, opt: &Option<Opt<T>>, what: &str) {
@@ -25,6 +34,9 @@ impl Checker<'_> {
         if let Some(retry) = &o.retry {
             if retry.value < 0 {
                 let message = format!("Invalid value for 'retry': {} (must be >= 0)", retry.text);
+                self.error(Code::E016, retry.span, message);
+            } else if retry.value > MAX_RETRY {
+                let message = format!("Invalid value for 'retry': {} (must be <= {MAX_RETRY})", retry.text);
                 self.error(Code::E016, retry.span, message);
             } else if retry.value > 10 {
                 let message = format!(
@@ -78,6 +90,8 @@ impl Checker<'_> {
         if let (Some(_), Some(batch)) = (&o.window, &o.batch) {
             let message = "'window' and 'batch' are mutually exclusive; 'batch' will be ignored".to_string();
             warn(self, batch.span, message);
+        } else if let Some(batch) = o.batch.as_ref().filter(|b| b.value > 0 && !takes_batches) {
+            warn(self, batch.span, format!("'batch' has no effect: '{function}' does not take batches"));
         }
 
         let ty = match &o.on_error {

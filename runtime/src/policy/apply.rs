@@ -13,7 +13,7 @@
 use super::{CachePlan, Next, Policy, Settled};
 use crate::outcome::{At, Fault};
 use crate::services::cache::CacheKey;
-use crate::services::limit::Permit;
+use crate::services::limit::{Held, Permit};
 use asterism_registry::Reporter;
 use asterism_registry::value::Value;
 use std::future::Future;
@@ -40,9 +40,12 @@ pub(crate) fn here(
 }
 
 /// A call whose policy waits, on the asynchronous scheduler. `key` gives the cache key of this
-/// execution, or `None` when it must not be cached; `function` names the call in timeouts.
+/// execution, or `None` when it must not be cached; `function` names the call in timeouts;
+/// `held` are the permits the calls around it hold, which it does not wait for again.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn waiting<F, Fut>(
     policy: &Policy,
+    held: &Held,
     reporter: &dyn Reporter,
     at: At,
     function: &str,
@@ -53,7 +56,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Value, Fault>>,
 {
-    let permit = limits(policy).await;
+    let permit = limits(policy, held).await;
     let run = || attempts(policy, at, function, attempt);
     let outcome = match policy.cache.as_ref().and_then(|c| Some((c, key(c)?))) {
         // A shared execution may have failed at another call site: report it here.
@@ -97,12 +100,12 @@ where
     }
 }
 
-/// Takes what the policy's limiters give: a concurrency permit (held until dropped), then a
-/// throttle token.
-async fn limits(policy: &Policy) -> Option<Permit> {
+/// Takes what the policy's limiters give: a concurrency permit (held until dropped) unless a call
+/// around this one holds it already, then a throttle token.
+async fn limits(policy: &Policy, held: &Held) -> Option<Permit> {
     let permit = match &policy.concurrency {
-        Some(gate) => Some(gate.acquire(policy.priority).await),
-        None => None,
+        Some(gate) if !held.holds(gate) => Some(gate.acquire(policy.priority).await),
+        _ => None,
     };
     if let Some(bucket) = &policy.throttle {
         bucket.take(policy.priority).await;

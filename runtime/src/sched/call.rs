@@ -105,7 +105,7 @@ pub(super) async fn module_with_policy(
         r.map_err(|m| Fault::at(node.at, m))
     };
     let key = |c: &CachePlan| Some(c.key(&args));
-    let settled = apply::waiting(policy, &*shared.reporter, node.at, function, key, attempt).await;
+    let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
     settle(&shared, settled, fallback).await
 }
 
@@ -132,14 +132,15 @@ pub(super) async fn higher_order_with_policy(
         captured.map(|captured| c.key(args.iter().chain(captured)))
     };
     let attempt = || {
-        let isolated = shared.isolated();
+        // Its lambdas run inside it, holding its permit.
+        let isolated = shared.isolated_holding(policy.concurrency.as_ref());
         let (args, captures) = (args.clone(), captures.clone());
         async move {
             let r = run_hof(isolated.clone(), g, i, args, captures).await;
             r.map_err(|_| Fault { errors: isolated.take_errors(), timed_out: false })
         }
     };
-    let settled = apply::waiting(policy, &*shared.reporter, node.at, function, key, attempt).await;
+    let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
     settle(&shared, settled, fallback).await
 }
 

@@ -1,7 +1,8 @@
 //! Limiters of module calls (SPEC §6.4 `concurrency`, `throttle`, `priority`).
 //!
 //! `Gate` is a semaphore whose waiters are served by priority (higher first), ties in arrival
-//! order. A permit is released when dropped; a waiter that gives up (its run was dropped) never
+//! order; `Held` lists the gates whose permits the calls around some work hold, so a call nested
+//! in one of them takes no second permit (permits are re-entrant). A permit is released when dropped; a waiter that gives up (its run was dropped) never
 //! holds a permit, and a permit granted to it at the same moment is passed on. `Bucket` is a
 //! token bucket holding at most `n` tokens, refilled continuously at `n` per period, starting
 //! full; callers take one token each, waiting (in priority order) when none is left. Time is
@@ -174,6 +175,27 @@ impl Drop for Acquire {
             self.gate.release(&mut state);
         } else {
             t.abandoned = true;
+        }
+    }
+}
+
+/// The gates whose permits the calls around some work hold (usually none). Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Held(Option<Arc<[Arc<Gate>]>>);
+
+impl Held {
+    /// Whether a permit of `gate` is held.
+    pub fn holds(&self, gate: &Arc<Gate>) -> bool {
+        self.0.iter().flat_map(|g| g.iter()).any(|g| Arc::ptr_eq(g, gate))
+    }
+
+    /// These and `gate`'s.
+    pub fn with(&self, gate: Option<&Arc<Gate>>) -> Held {
+        match gate {
+            Some(gate) if !self.holds(gate) => {
+                Held(Some(self.0.iter().flat_map(|g| g.iter()).chain([gate]).cloned().collect()))
+            }
+            _ => self.clone(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Command-line parsing, exit codes and the helpers every command shares.
 //!
 //! Exit codes (SPEC §11.4): 0 completed / no error, 1 compile error, 2 runtime failure, 3 invalid
-//! or missing input, 10 usage error (then nothing is written on standard output).
+//! or missing input, 10 usage error (then nothing is written on standard output); and 74 when
+//! standard output could not be written (a full disk, a broken device — a closed pipe is not an
+//! error: the reader has what it wanted), with `error: cannot write output: …` on standard error.
 
 mod check;
 mod compile;
@@ -21,6 +23,11 @@ pub const EXIT_COMPILE_ERROR: u8 = 1;
 pub const EXIT_FAILED: u8 = 2;
 pub const EXIT_INPUT_ERROR: u8 = 3;
 pub const EXIT_USAGE: u8 = 10;
+/// Standard output could not be written (sysexits' EX_IOERR).
+pub const EXIT_OUTPUT: u8 = 74;
+
+/// The first failure to write standard output, if any.
+static OUTPUT_FAILURE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 #[derive(Debug, Parser)]
 #[command(name = "asterism", version, about = "Compile and run constellation-lang pipelines")]
@@ -93,12 +100,19 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Command::Check { file, json } => check::check(&file, json),
         Command::Run { file, input, file_inputs, json, stream, stats } => {
             run::run(run::Args { file, inputs: input, file_inputs, json, stream, stats })
         }
         Command::Compile { file, emit } => compile::compile(&file, emit),
+    };
+    match OUTPUT_FAILURE.get() {
+        Some(e) => {
+            eprint(&format!("error: cannot write output: {e}\n"));
+            ExitCode::from(EXIT_OUTPUT)
+        }
+        None => code,
     }
 }
 
@@ -124,10 +138,15 @@ pub fn usage_error(e: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-/// Writes a line to standard output, ignoring a closed pipe.
+/// Writes a line to standard output and flushes it. A closed pipe is ignored; any other failure
+/// is kept, and makes the command end with `EXIT_OUTPUT`.
 pub fn println(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = OUTPUT_FAILURE.set(e.to_string());
+    }
 }
 
 /// Writes text to standard error (styles are stripped when it is not a terminal).

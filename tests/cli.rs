@@ -305,3 +305,23 @@ fn relative_cache_locations_are_ignored() {
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(left.is_empty(), "nothing is written below the working directory: {left:?}");
 }
+
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let path = file("full.cst", b"x = 1\nout x\n");
+    for args in
+        [&["run", &path][..], &["run", &path, "--json"], &["run", &path, "--stream"], &["check", &path, "--json"]]
+    {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_asterism"))
+            .args(args)
+            .env("ASTERISM_NO_CACHE", "1")
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(74), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: cannot write output: "), "{args:?}: {stderr}");
+    }
+}

@@ -14,6 +14,7 @@ mod run;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Largest source file accepted: anything bigger is certainly not a hand-written pipeline.
@@ -40,13 +41,13 @@ struct Cli {
 enum Command {
     /// Compile FILE and run it with the given inputs ('-' reads the source from standard input)
     Run {
-        file: String,
+        file: PathBuf,
         /// An input: NAME=VALUE, VALUE parsed as JSON when valid, else taken as a string
         #[arg(short = 'i', value_name = "NAME=VALUE")]
         input: Vec<String>,
         /// A JSON object of inputs ('-' reads standard input); -i values override its keys
         #[arg(short = 'f', value_name = "INPUTS.json")]
-        file_inputs: Option<String>,
+        file_inputs: Option<PathBuf>,
         /// Print one JSON document: {"status": …, "outputs": {…}, …}
         #[arg(long)]
         json: bool,
@@ -60,14 +61,14 @@ enum Command {
     },
     /// Parse and type-check FILE ('-' reads standard input)
     Check {
-        file: String,
+        file: PathBuf,
         /// Print {"ok": …, "diagnostics": […]} on standard output
         #[arg(long)]
         json: bool,
     },
     /// Compile FILE and print a stage's product
     Compile {
-        file: String,
+        file: PathBuf,
         /// What to print
         #[arg(long, value_enum, default_value_t = Emit::Dag)]
         emit: Emit,
@@ -116,20 +117,21 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Reads a file, or standard input for `-`, refusing absurd sizes.
-pub fn read(path: &str) -> anyhow::Result<Vec<u8>> {
+/// Reads a file, or standard input for `-`, refusing absurd sizes. Paths need not be UTF-8.
+pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    if path == "-" {
+    let shown = path.display();
+    if path == Path::new("-") {
         std::io::stdin()
             .lock()
             .take(MAX_SOURCE_BYTES + 1)
             .read_to_end(&mut bytes)
             .context("cannot read standard input")?;
     } else {
-        let f = std::fs::File::open(path).with_context(|| format!("cannot read '{path}'"))?;
-        f.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read '{path}'"))?;
+        let f = std::fs::File::open(path).with_context(|| format!("cannot read '{shown}'"))?;
+        f.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read '{shown}'"))?;
     }
-    anyhow::ensure!(bytes.len() as u64 <= MAX_SOURCE_BYTES, "'{path}' is larger than {} MiB", MAX_SOURCE_BYTES >> 20);
+    anyhow::ensure!(bytes.len() as u64 <= MAX_SOURCE_BYTES, "'{shown}' is larger than {} MiB", MAX_SOURCE_BYTES >> 20);
     Ok(bytes)
 }
 

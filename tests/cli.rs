@@ -325,3 +325,21 @@ fn output_that_cannot_be_written_is_an_error() {
         assert!(stderr.starts_with("error: cannot write output: "), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_pipeline_path_need_not_be_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = std::env::temp_dir().join(format!("asterism-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9.cst"));
+    std::fs::write(&path, b"in n: Int\nx = n + 1\nout x\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_asterism"))
+        .arg("run")
+        .arg(&path)
+        .args(["-i", "n=1", "--json"])
+        .env("ASTERISM_NO_CACHE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["outputs"], serde_json::json!({"x": 2}));
+}

@@ -218,3 +218,14 @@ async fn notices_of_waiting_calls_and_blocking_attempts_reach_the_reporter() {
     lines.sort();
     assert_eq!(lines, ["1: [asterism] from the pool", "2: [asterism] slow_fail: failed after 10ms (on_error: log)"]);
 }
+
+#[test]
+fn a_skipped_call_of_type_nothing_reads_as_the_zero_value_of_where_it_goes() {
+    let mut engine = Engine::new();
+    let failing = asterism::Module::sync(|_| Err(asterism::ModuleError::new("never returns")));
+    engine.register_module("never", "(x: Int) -> Nothing", failing, "1").unwrap();
+    let src = "in c: Boolean\nn = never(1) with on_error: skip\nx = if (c) 7 else n\nxs = [n, 5]\nout x\nout xs\n";
+    let outcome = run(&engine, src, r#"{"c": false}"#);
+    assert_eq!(outcome.status(), Status::Completed, "{:?}", outcome.errors());
+    assert_eq!(outputs(&outcome), r#"{"x":0,"xs":[0,5]}"#);
+}

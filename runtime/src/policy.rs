@@ -18,9 +18,10 @@ use crate::outcome::{At, Fault};
 use crate::services::cache::{CacheKey, CallCache, KeyBuilder};
 use crate::services::limit::{Bucket, Gate};
 use crate::services::{DEFAULT_CACHE, Services};
+use crate::values::convert::zero;
 use asterism_registry::dag::{Backoff, CallOptions, OnError};
 use asterism_registry::types::Type;
-use asterism_registry::value::{ElemKind, ListBuilder, Value};
+use asterism_registry::value::Value;
 use asterism_registry::{Notice, NoticeKind, Reporter};
 use std::sync::Arc;
 use std::time::Duration;
@@ -231,29 +232,9 @@ pub(crate) fn unwrapped(ty: &Type) -> Type {
     }
 }
 
-/// The zero value of a type (SPEC §6.4): `""`, `0`, `0.0`, `false`, empty collections, `None`,
-/// records of zero values, a union's first member's zero value.
-pub(crate) fn zero(ty: &Type) -> Value {
-    match ty {
-        Type::String => Value::str(""),
-        Type::Int => Value::Int(0),
-        Type::Float => Value::Float(0.0),
-        Type::Boolean => Value::Bool(false),
-        Type::List(e) | Type::Seq(e) => ListBuilder::new(ElemKind::of(e), 0).finish(),
-        Type::Map(..) => Value::Map(Arc::from([])),
-        Type::Record(r) => Value::Record(r.fields().iter().map(|(_, t)| zero(t)).collect()),
-        Type::Union(members) => match members.first() {
-            Some(first) => Value::Tagged(0, Arc::new(zero(first))),
-            None => Value::None,
-        },
-        _ => Value::None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use asterism_registry::types::Record;
 
     fn policy(retry: u32, delay_ms: Option<u64>, backoff: Backoff) -> Policy {
         let options = CallOptions { retry: Some(retry), delay_ms, backoff: Some(backoff), ..CallOptions::default() };
@@ -281,18 +262,5 @@ mod tests {
         assert_eq!(ms(&exp, 10), 30_000);
         assert_eq!(ms(&exp, 40), 30_000, "no overflow");
         assert_eq!(ms(&policy(2, None, Backoff::Exponential), 2), 0, "no delay, no wait");
-    }
-
-    #[test]
-    fn zero_values_follow_the_type() {
-        let record = Type::Record(Record::new([("b".into(), Type::Boolean), ("a".into(), Type::list(Type::Float))]));
-        let z = zero(&record);
-        let fields = z.as_record().unwrap();
-        assert!(fields[0].as_list().unwrap().is_empty() && matches!(fields[1], Value::Bool(false)));
-        assert!(
-            matches!(zero(&Type::Union(vec![Type::Int, Type::String])), Value::Tagged(0, ref v) if matches!(**v, Value::Int(0)))
-        );
-        assert!(zero(&Type::optional(Type::Int)).is_none());
-        assert_eq!(zero(&Type::String).as_str(), Some(""));
     }
 }

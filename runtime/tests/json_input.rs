@@ -332,9 +332,17 @@ fn document_errors() {
     for doc in ["[1, 2]", "3", "\"a\"", "null", "true", " [ ] "] {
         assert_eq!(parse(doc, &inputs).unwrap_err(), ["inputs must be a JSON object"], "{doc}");
     }
-    for doc in
-        ["", "{", "{\"a\": }", "{\"a\": 1} x", "[1, 2", "{'a': 1}", "{\"a\": 1e400}", "\u{feff}{}", "{\"a\": 01}"]
-    {
+    for doc in [
+        "",
+        "{",
+        "{\"a\": }",
+        "{\"a\": 1} x",
+        "[1, 2",
+        "{'a': 1}",
+        "{\"a\": 1e400}",
+        "\u{feff}\u{feff}{}",
+        "{\"a\": 01}",
+    ] {
         let errs = parse(doc, &inputs).unwrap_err();
         assert_eq!(errs.len(), 1, "{doc}: {errs:?}");
         assert!(errs[0].starts_with("cannot parse inputs: "), "{doc}: {errs:?}");
@@ -387,4 +395,28 @@ fn large_documents() {
     assert_eq!(last.len(), 1536);
     assert_eq!(last[1535].to_bits(), (499.0_f64 * 1536.0 + 1535.0).sin().to_bits());
     assert_eq!(to_json(&values[0], &ty), doc["{\"embeddings\": ".len()..doc.len() - 1]);
+}
+
+#[test]
+fn a_byte_order_mark_may_open_the_document() {
+    let values = parse("\u{feff}{\"x\": 1}", &[("x", Type::Int)]).unwrap();
+    assert!(matches!(values[0], Value::Int(1)));
+}
+
+#[test]
+fn values_given_alone_replace_the_documents_and_name_their_flag() {
+    use asterism_runtime::json::parse_inputs_given;
+    let inputs = [("n", Type::Int), ("s", Type::String)];
+    let given = |pairs: &[(&str, &str)]| parse_inputs_given(r#"{"n": "bad", "s": "doc"}"#, pairs, &inputs);
+    let values = given(&[("n", "41"), ("s", "plain text")]).unwrap();
+    assert!(matches!(values[0], Value::Int(41)));
+    assert_eq!(values[1].as_str(), Some("plain text"), "not JSON: the text itself");
+    let values = given(&[("n", "2"), ("s", "\"quoted\"")]).unwrap();
+    assert_eq!(values[1].as_str(), Some("quoted"));
+    assert_eq!(given(&[("n", "abc")]).unwrap_err(), ["input 'n' (-i n): expected Int, got String"]);
+    let out_of_range = given(&[("n", "1e400")]).unwrap_err();
+    assert!(out_of_range[0].starts_with("input 'n' (-i n): not valid JSON: number out of range"), "{out_of_range:?}");
+    let surrogate = given(&[("n", "1"), ("s", r#""\ud800""#)]).unwrap_err();
+    assert_eq!(surrogate.len(), 1, "{surrogate:?}");
+    assert!(surrogate[0].starts_with("input 's' (-i s): not valid JSON: "), "{surrogate:?}");
 }

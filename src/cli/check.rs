@@ -2,14 +2,15 @@
 
 use super::{EXIT_COMPILE_ERROR, eprint, println, read, usage_error};
 use asterism::Engine;
+use std::path::Path;
 use std::process::ExitCode;
 
-pub fn check(file: &str, json: bool) -> ExitCode {
+pub fn check(file: &Path, json: bool) -> ExitCode {
     let bytes = match read(file) {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let report = Engine::new().check_bytes(file, &bytes);
+    let report = Engine::new().check_bytes(&file.to_string_lossy(), &bytes);
     if json {
         println(&serde_json::json!({ "ok": !report.has_errors(), "diagnostics": report.to_json() }).to_string());
     } else if !report.is_empty() {

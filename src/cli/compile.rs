@@ -3,14 +3,16 @@
 use super::{EXIT_COMPILE_ERROR, Emit, eprint, println, read, usage_error};
 use asterism::Engine;
 use asterism_registry::dag;
+use std::path::Path;
 use std::process::ExitCode;
 
-pub fn compile(file: &str, emit: Emit) -> ExitCode {
-    let bytes = match read(file) {
+pub fn compile(path: &Path, emit: Emit) -> ExitCode {
+    let bytes = match read(path) {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
     let engine = Engine::new();
+    let file = &*path.to_string_lossy();
     let Ok(source) = std::str::from_utf8(&bytes) else {
         eprint(&engine.check_bytes(file, &bytes).render(true));
         return ExitCode::from(EXIT_COMPILE_ERROR);

@@ -3,9 +3,10 @@
 //! pipeline, against its input's type.
 
 use super::read;
+use std::path::Path;
 
 /// The inputs document (`{}` without `-f`), or the input error of an unreadable `-f`.
-pub fn document(file: Option<&str>) -> Result<Vec<u8>, Vec<String>> {
+pub fn document(file: Option<&Path>) -> Result<Vec<u8>, Vec<String>> {
     match file {
         Some(path) => read(path).map_err(|e| vec![format!("{e:#}")]),
         None => Ok(b"{}".to_vec()),

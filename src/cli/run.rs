@@ -13,12 +13,13 @@ use super::{
 use asterism::render::Source;
 use asterism::{Diagnostics, Engine, Inputs, Layout, Notice, Outcome, Pipeline, Status, StreamEvent};
 use futures_util::StreamExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub struct Args {
-    pub file: String,
+    pub file: PathBuf,
     pub inputs: Vec<String>,
-    pub file_inputs: Option<String>,
+    pub file_inputs: Option<PathBuf>,
     pub json: bool,
     pub stream: bool,
     pub stats: bool,
@@ -29,7 +30,8 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(e) => return usage_error(e),
     };
-    if args.file == "-" && args.file_inputs.as_deref() == Some("-") {
+    let stdin = Path::new("-");
+    if args.file == stdin && args.file_inputs.as_deref() == Some(stdin) {
         return usage_error("standard input can hold the pipeline or the inputs, not both");
     }
     let bytes = match read(&args.file) {
@@ -38,7 +40,8 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut engine = Engine::new();
     engine.set_reporter(|notice: Notice| eprint(&format!("{notice}\n")));
-    let pipeline = match pipeline(&engine, &args.file, &bytes) {
+    let name = args.file.to_string_lossy();
+    let pipeline = match pipeline(&engine, &name, &bytes) {
         Ok(p) => p,
         Err(diagnostics) => {
             if args.json {
@@ -62,7 +65,7 @@ pub fn run(args: Args) -> ExitCode {
     let started = std::time::Instant::now();
     let outcome = if args.stream { stream(&pipeline, inputs) } else { pipeline.run_blocking(&inputs) };
     let elapsed = started.elapsed();
-    let code = report(&args, &bytes, &outcome);
+    let code = report(&args, &name, &bytes, &outcome);
     if args.stats {
         eprint(&stats(&engine, elapsed));
     }
@@ -137,13 +140,13 @@ fn stream(pipeline: &Pipeline, inputs: Inputs) -> Outcome {
     outcome
 }
 
-fn report(args: &Args, source: &[u8], outcome: &Outcome) -> ExitCode {
+fn report(args: &Args, name: &str, source: &[u8], outcome: &Outcome) -> ExitCode {
     if args.json || args.stream {
         println(&outcome.to_json());
     } else {
         println(&outcome.outputs_json(Layout::Pretty));
         let source = String::from_utf8_lossy(source);
-        eprint(&Source::new(&source).render_errors(outcome.errors(), &args.file, true));
+        eprint(&Source::new(&source).render_errors(outcome.errors(), name, true));
     }
     ExitCode::from(if outcome.status() == Status::Completed { 0 } else { EXIT_FAILED })
 }

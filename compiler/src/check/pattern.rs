@@ -19,6 +19,8 @@ impl Checker<'_> {
         let members: Vec<Type> = if known { s.ty.members().to_vec() } else { Vec::new() };
         let mut covered = vec![false; members.len()];
         let reported = self.diagnostics.len();
+        // A pattern naming an undefined type (E003) covers nothing we can know of.
+        let mut unknown_pattern = false;
         let mut typed_cases = Vec::with_capacity(cases.len());
         for case in cases {
             let pattern = &case.pattern;
@@ -59,7 +61,11 @@ impl Checker<'_> {
                             Vec::new()
                         }
                     },
-                    _ => Vec::new(),
+                    Some(_) => Vec::new(),
+                    None => {
+                        unknown_pattern = true;
+                        Vec::new()
+                    }
                 },
             };
             let chosen: Vec<usize> = covers.iter().copied().filter(|&i| !covered[i]).collect();
@@ -74,7 +80,7 @@ impl Checker<'_> {
         let missing: Vec<String> =
             members.iter().zip(&covered).filter(|(_, c)| !**c).map(|(m, _)| m.to_string()).collect();
         let pattern_errors = self.diagnostics[reported..].iter().any(|d| d.code == Code::E010);
-        if known && !missing.is_empty() && !pattern_errors {
+        if known && !missing.is_empty() && !pattern_errors && !unknown_pattern {
             let message =
                 format!("Non-exhaustive match on type {}. Missing patterns for: {}", s.ty, missing.join(", "));
             let d = Diagnostic::new(Code::E015, span, message)

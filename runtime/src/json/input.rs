@@ -49,7 +49,10 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
             found.slots[i].given = true;
         }
     }
-    match backend::parse(doc.as_ref(), Document(&mut found)) {
+    // A byte order mark may open a document (RFC 8259 §8.1 lets readers ignore it).
+    let doc = doc.as_ref();
+    let doc = doc.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(doc);
+    match backend::parse(doc, Document(&mut found)) {
         Err(detail) => return Err(vec![report::unreadable(detail)]),
         Ok(false) => return Err(vec![report::NOT_AN_OBJECT.to_owned()]),
         Ok(true) => {}
@@ -61,6 +64,13 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
         let text = text.as_ref();
         slot.value = match backend::parse(text, Given { ty, ctx: &mut slot.ctx }) {
             Ok(value) => Some(value),
+            // JSON in form that a reader refuses (a number beyond Float, a lone surrogate in a
+            // quoted string): an error, not a string that looks like what was meant.
+            Err(detail) if looks_like_json(text, &detail) => {
+                slot.ctx = Ctx::new();
+                let _ = slot.ctx.report::<de::value::Error>(&Path::ROOT, &format!("not valid JSON: {detail}"));
+                Some(Value::None)
+            }
             // Not JSON: the text is the value, a string.
             Err(_) => {
                 slot.ctx = Ctx::new();
@@ -71,6 +81,13 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
         };
     }
     found.finish()
+}
+
+/// Whether `text`, refused as JSON for `detail`, is still meant as JSON: a number too large for
+/// a Float, or a whole quoted string with an escape no reader takes.
+fn looks_like_json(text: &[u8], detail: &str) -> bool {
+    let quoted = text.len() >= 2 && text.starts_with(b"\"") && text.ends_with(b"\"");
+    detail.contains("number out of range") || (quoted && !detail.contains("trailing characters"))
 }
 
 /// An input's value, whether it was given alone, and its problems.

@@ -29,14 +29,20 @@ pub enum Conversion {
     Optional(Box<Conversion>),
     /// A map's keys and values.
     Map(Box<Conversion>, Box<Conversion>),
+    /// From `Nothing`: no value has that type, but a call of that type whose failure `on_error`
+    /// turned into its zero value gives one; it becomes the zero value of the target type, so it
+    /// reads the same everywhere (SPEC §6.4).
+    Zero(Value),
 }
 
 impl Conversion {
     /// How to convert a value of type `from` to type `to` (`from <: to`, or Int → Float).
     pub fn plan(from: &Type, to: &Type) -> Conversion {
-        // No value has type Nothing: converting one never happens.
-        if from == to || *from == Type::Nothing {
+        if from == to {
             return Conversion::Identity;
+        }
+        if *from == Type::Nothing {
+            return Conversion::Zero(zero(to));
         }
         match (from, to) {
             (Type::Union(members), Type::Union(targets)) => Conversion::Retag(
@@ -126,6 +132,7 @@ impl Conversion {
                 }
                 None => v,
             },
+            Conversion::Zero(zero) => zero.clone(),
         }
     }
 }
@@ -200,10 +207,50 @@ pub fn conform(v: Value, ty: &Type) -> Option<Value> {
     }
 }
 
+/// The zero value of a type (SPEC §6.4): `""`, `0`, `0.0`, `false`, empty collections, `None`,
+/// records of zero values, a union's first member's zero value.
+pub(crate) fn zero(ty: &Type) -> Value {
+    match ty {
+        Type::String => Value::str(""),
+        Type::Int => Value::Int(0),
+        Type::Float => Value::Float(0.0),
+        Type::Boolean => Value::Bool(false),
+        Type::List(e) | Type::Seq(e) => ListBuilder::new(ElemKind::of(e), 0).finish(),
+        Type::Map(..) => Value::Map(Arc::from([])),
+        Type::Record(r) => Value::Record(r.fields().iter().map(|(_, t)| zero(t)).collect()),
+        Type::Union(members) => match members.first() {
+            Some(first) => Value::Tagged(0, Arc::new(zero(first))),
+            None => Value::None,
+        },
+        _ => Value::None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use asterism_registry::Name;
+
+    #[test]
+    fn zero_values_follow_the_type() {
+        let record = Type::record([(Name::from("b"), Type::Boolean), (Name::from("a"), Type::list(Type::Float))]);
+        let z = zero(&record);
+        let fields = z.as_record().unwrap();
+        assert!(fields[0].as_list().unwrap().is_empty() && matches!(fields[1], Value::Bool(false)));
+        assert!(
+            matches!(zero(&Type::Union(vec![Type::Int, Type::String])), Value::Tagged(0, ref v) if matches!(**v, Value::Int(0)))
+        );
+        assert!(zero(&Type::optional(Type::Int)).is_none());
+        assert_eq!(zero(&Type::String).as_str(), Some(""));
+    }
+
+    #[test]
+    fn the_value_of_a_nothing_typed_call_becomes_the_zero_value_of_its_target() {
+        assert!(matches!(Conversion::plan(&Type::Nothing, &Type::Int).apply(Value::None), Value::Int(0)));
+        let v = Conversion::plan(&Type::list(Type::Nothing), &Type::list(Type::Int))
+            .apply(Value::List([Value::None].into()));
+        assert!(matches!(v, Value::Ints(ref xs) if xs[..] == [0]));
+    }
 
     fn rec(fields: &[(&str, Type)]) -> Type {
         Type::record(fields.iter().map(|(n, t)| (Name::from(*n), t.clone())))

@@ -343,3 +343,66 @@ fn a_pipeline_path_need_not_be_utf8() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json(&out)["outputs"], serde_json::json!({"x": 2}));
 }
+
+/// The single entry of a plan-cache folder after one run of `path`.
+fn only_entry(cache: &std::path::Path) -> std::path::PathBuf {
+    let entries: Vec<_> = std::fs::read_dir(cache.join("plans")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries[0].clone()
+}
+
+#[test]
+fn a_damaged_plan_is_a_miss_and_is_replaced() {
+    let cache = cache_dir("damaged");
+    let path = file("medal.cst", b"x = \"silver\"\nout x\n");
+    run_args(&["run", &path], None, &cache);
+    let entry = only_entry(&cache);
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"silver").expect("the constant is in the plan");
+    bytes[at..at + 6].copy_from_slice(b"gold!!");
+    std::fs::write(&entry, &bytes).unwrap();
+    let out = run_args(&["run", &path, "--json"], None, &cache);
+    assert_eq!(json(&out), serde_json::json!({"status": "completed", "outputs": {"x": "silver"}}));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: ignoring a damaged plan cache entry"), "{stderr}");
+    let again = run_args(&["run", &path, "--json"], None, &cache);
+    assert!(again.stderr.is_empty(), "the entry was replaced: {}", String::from_utf8_lossy(&again.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_plan_cache_reads_only_regular_files_and_writes_through_no_link() {
+    let cache = cache_dir("links");
+    let path = file("links.cst", b"x = 1\nout x\n");
+    run_args(&["run", &path], None, &cache);
+    let entry = only_entry(&cache);
+    // A FIFO in its place: no hang.
+    std::fs::remove_file(&entry).unwrap();
+    assert!(Command::new("mkfifo").arg(&entry).status().unwrap().success());
+    let out = run_args(&["run", &path, "--json"], None, &cache);
+    assert_eq!(json(&out)["outputs"], serde_json::json!({"x": 1}));
+    // A link to an endless device: not followed.
+    std::fs::remove_file(&entry).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &entry).unwrap();
+    let out = run_args(&["run", &path, "--json"], None, &cache);
+    assert_eq!(json(&out)["outputs"], serde_json::json!({"x": 1}));
+    // A link to one of the user's files: the file is left alone, the link replaced.
+    let victim = file("victim.txt", b"precious");
+    std::fs::remove_file(&entry).unwrap();
+    std::os::unix::fs::symlink(&victim, &entry).unwrap();
+    run_args(&["run", &path], None, &cache);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert!(!std::fs::symlink_metadata(&entry).unwrap().file_type().is_symlink());
+}
+
+#[test]
+fn nothing_is_cached_for_a_run_that_fails_on_its_inputs() {
+    let cache = cache_dir("inputs-fail");
+    let path = file("needs.cst", b"in n: Int\nx = n + 1\nout x\n");
+    let out = run_args(&["run", &path], None, &cache);
+    assert_eq!(out.status.code(), Some(3));
+    let stored = std::fs::read_dir(cache.join("plans")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(stored, 0);
+    run_args(&["run", &path, "-i", "n=1"], None, &cache);
+    only_entry(&cache);
+}

@@ -41,7 +41,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut engine = Engine::new();
     engine.set_reporter(|notice: Notice| eprint(&format!("{notice}\n")));
     let name = args.file.to_string_lossy();
-    let pipeline = match pipeline(&engine, &name, &bytes) {
+    let (pipeline, to_cache) = match pipeline(&engine, &name, &bytes) {
         Ok(p) => p,
         Err(diagnostics) => {
             if args.json {
@@ -62,6 +62,10 @@ pub fn run(args: Args) -> ExitCode {
         Ok(inputs) => inputs,
         Err(errors) => return input_error(&errors, args.json),
     };
+    // The pipeline compiled and took its inputs: worth keeping.
+    if let Some(path) = to_cache {
+        plan_cache::store(&path, pipeline.spec());
+    }
     let started = std::time::Instant::now();
     let outcome = if args.stream { stream(&pipeline, inputs) } else { pipeline.run_blocking(&inputs) };
     let elapsed = started.elapsed();
@@ -91,20 +95,19 @@ fn stats(engine: &Engine, elapsed: std::time::Duration) -> String {
     text
 }
 
-/// The pipeline of `bytes`: from the plan cache, or compiled (then cached when warning-free).
-fn pipeline(engine: &Engine, file: &str, bytes: &[u8]) -> Result<Pipeline, Diagnostics> {
+/// The pipeline of `bytes`: from the plan cache, or compiled; with the cache entry to store it in
+/// when it was compiled without warnings.
+fn pipeline(engine: &Engine, file: &str, bytes: &[u8]) -> Result<(Pipeline, Option<PathBuf>), Diagnostics> {
     let Ok(source) = std::str::from_utf8(bytes) else { return Err(engine.check_bytes(file, bytes)) };
     let cached = plan_cache::path(source, engine.registry());
-    if let Some(spec) = cached.as_ref().and_then(plan_cache::load)
+    if let Some(spec) = cached.as_deref().and_then(plan_cache::load)
         && let Ok(p) = engine.load(spec)
     {
-        return Ok(p);
+        return Ok((p, None));
     }
     let p = engine.compile(file, source)?;
-    if let Some(path) = cached.filter(|_| p.warnings().is_empty()) {
-        plan_cache::store(&path, p.spec());
-    }
-    Ok(p)
+    let store = cached.filter(|_| p.warnings().is_empty());
+    Ok((p, store))
 }
 
 fn input_error(errors: &[String], json: bool) -> ExitCode {

@@ -5,6 +5,9 @@ use asterism_lang::Diagnostic;
 use std::fmt;
 use std::sync::Arc;
 
+/// How many diagnostics are shown (rendered or as JSON); the rest are counted.
+pub const MAX_SHOWN: usize = 100;
+
 /// The diagnostics of one source text, sorted by position.
 #[derive(Clone, Debug)]
 pub struct Diagnostics {
@@ -30,17 +33,39 @@ impl Diagnostics {
         &self.items
     }
 
-    /// The human rendering of SPEC §10.5, with ANSI styles when `color` is set.
+    /// The human rendering of SPEC §10.5, with ANSI styles when `color` is set: the first
+    /// `MAX_SHOWN` diagnostics, then how many more there are.
     pub fn render(&self, color: bool) -> String {
-        Source::new(&self.source).render(&self.items, &self.file, color)
+        let shown = &self.items[..self.items.len().min(MAX_SHOWN)];
+        let mut text = Source::new(&self.source).render(shown, &self.file, color);
+        if let Some(more) = self.more() {
+            text.push_str(&format!("\n{more}\n"));
+        }
+        text
     }
 
-    /// The JSON form of SPEC §11.2: one object per diagnostic.
+    /// The JSON form of SPEC §11.2: one object per diagnostic, for the first `MAX_SHOWN`.
     pub fn to_json(&self) -> serde_json::Value {
         let source = Source::new(&self.source);
-        serde_json::Value::Array(
-            self.items.iter().map(|d| serde_json::to_value(source.json(d)).unwrap_or_default()).collect(),
-        )
+        let shown = self.items.iter().take(MAX_SHOWN);
+        serde_json::Value::Array(shown.map(|d| serde_json::to_value(source.json(d)).unwrap_or_default()).collect())
+    }
+
+    /// How many diagnostics `to_json` leaves out.
+    pub fn omitted(&self) -> usize {
+        self.items.len().saturating_sub(MAX_SHOWN)
+    }
+
+    /// `… and N more errors and M more warnings`, when some are not shown.
+    fn more(&self) -> Option<String> {
+        let rest = self.items.get(MAX_SHOWN..).filter(|r| !r.is_empty())?;
+        let errors = rest.iter().filter(|d| d.is_error()).count();
+        let count = |n: usize, what: &str| format!("{n} more {what}{}", if n == 1 { "" } else { "s" });
+        Some(match (errors, rest.len() - errors) {
+            (e, 0) => format!("… and {}", count(e, "error")),
+            (0, w) => format!("… and {}", count(w, "warning")),
+            (e, w) => format!("… and {} and {}", count(e, "error"), count(w, "warning")),
+        })
     }
 }
 

@@ -14,7 +14,7 @@
 //! assert_eq!(outcome.outputs_json(asterism::Layout::Compact), r#"{"greeting":"HI ADA!"}"#);
 //! ```
 
-mod diagnostics;
+pub mod diagnostics;
 pub mod host;
 mod pipeline;
 pub mod render;

@@ -1,6 +1,6 @@
 //! `Pipeline`: a compiled, prepared pipeline, ready to run any number of times, concurrently.
 
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostics, MAX_SHOWN};
 use asterism_registry::dag::DagSpec;
 use asterism_registry::{Reporter, Type, Value};
 use asterism_runtime::json::{self, Layout};
@@ -170,10 +170,14 @@ impl Outcome {
         };
         let mut out = format!("{{\"status\":\"{status}\",\"outputs\":{}", self.outputs_json(Layout::Compact));
         if self.status() == Status::Failed {
+            let shown = self.errors().iter().take(MAX_SHOWN);
             let errors: Vec<serde_json::Value> =
-                self.errors().iter().map(|e| serde_json::json!({"message": e.message, "line": e.line})).collect();
+                shown.map(|e| serde_json::json!({"message": e.message, "line": e.line})).collect();
             out.push_str(",\"errors\":");
             out.push_str(&serde_json::Value::Array(errors).to_string());
+            if self.errors().len() > MAX_SHOWN {
+                out.push_str(&format!(",\"omitted\":{}", self.errors().len() - MAX_SHOWN));
+            }
         }
         out.push('}');
         out

@@ -406,3 +406,22 @@ fn nothing_is_cached_for_a_run_that_fails_on_its_inputs() {
     run_args(&["run", &path, "-i", "n=1"], None, &cache);
     only_entry(&cache);
 }
+
+#[test]
+fn long_error_lists_show_a_hundred_and_count_the_rest() {
+    let cache = cache_dir("caps");
+    let undefined: String = (0..150).map(|i| format!("x{i} = y{i} + 1\n")).collect();
+    let path = file("undefined.cst", format!("{undefined}out x0\n").as_bytes());
+    let out = asterism(&["check", &path, "--json"], None);
+    let doc = json(&out);
+    assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 100);
+    assert_eq!(doc["omitted"], 50);
+    let text = String::from_utf8_lossy(&asterism(&["check", &path], None).stderr).into_owned();
+    assert!(text.ends_with("\n… and 50 more errors\n"), "{}", &text[text.len() - 200..]);
+    let failing: String = (0..150).map(|i| format!("x{i} = 1 / 0\n")).collect();
+    let path = file("failing.cst", format!("in z: Int\n{failing}out z\n").as_bytes());
+    let out = run_args(&["run", &path, "-i", "z=1", "--json"], None, &cache);
+    let doc = json(&out);
+    assert_eq!((doc["errors"].as_array().unwrap().len(), doc["omitted"].clone()), (100, serde_json::json!(50)));
+    assert_eq!(doc["outputs"], serde_json::json!({"z": 1}));
+}

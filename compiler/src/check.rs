@@ -18,10 +18,10 @@ mod types;
 use crate::resolve::{self, Imports};
 use crate::typed::{Binding, BindingId, BindingKind, LocalId, Output, TExpr, TExprKind, TypedProgram};
 use asterism_lang::ast::{Annotation, AnnotationArgs, Decl, DeclKind, Defines, Expr, ExprKind, Ident, Program};
-use asterism_lang::suggest::{self, did_you_mean};
+use asterism_lang::suggest;
 use asterism_lang::{Code, Diagnostic, LineIndex, Span, diagnostic};
 use asterism_registry::{Name, Registry, Type, is_subtype};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// The result of the checking stage.
@@ -65,10 +65,13 @@ pub(crate) struct Checker<'a> {
     /// Type alias name → type and the span of its name.
     aliases: HashMap<String, (Type, Span)>,
     imports: Imports,
-    /// Output names in order of first appearance.
+    /// Output names in order of first appearance, and the same as a set.
     outputs: Vec<Name>,
+    output_names: HashSet<Name>,
     /// Above zero while checking a lambda that can never run: only name errors are reported.
     suppress: u32,
+    /// What "did you mean" may still spend on comparing names.
+    suggestions: suggest::Budget,
 }
 
 impl<'a> Checker<'a> {
@@ -85,7 +88,9 @@ impl<'a> Checker<'a> {
             aliases: HashMap::new(),
             imports: Imports::default(),
             outputs: Vec::new(),
+            output_names: HashSet::new(),
             suppress: 0,
+            suggestions: suggest::Budget::new(suggest::Budget::COMPILE),
         }
     }
 
@@ -103,7 +108,7 @@ impl<'a> Checker<'a> {
     }
 
     fn line_of(&self, span: Span) -> usize {
-        self.lines.position(self.src, span.start).line
+        self.lines.line(span.start)
     }
 
     fn internal_error(&mut self, decl: &Decl, payload: &(dyn std::any::Any + Send)) {
@@ -162,7 +167,8 @@ impl<'a> Checker<'a> {
         if let (ExprKind::Record(fields), Type::Record(want), TExprKind::Record { values, .. }) =
             (&ast.kind, expected, &e.kind)
         {
-            let missing: Vec<&str> = want.names().filter(|n| !fields.iter().any(|f| f.name.name == *n)).collect();
+            let written: HashSet<&str> = fields.iter().map(|f| f.name.name.as_str()).collect();
+            let missing: Vec<&str> = want.names().filter(|n| !written.contains(n)).collect();
             if !missing.is_empty() {
                 let message = format!("Record literal is missing required field(s): {}", missing.join(", "));
                 self.error(Code::E015, ast.span, message);
@@ -226,13 +232,14 @@ impl<'a> Checker<'a> {
             return TExpr { ty, span, kind: TExprKind::Global(id) };
         }
         let mut d = Diagnostic::new(Code::E001, span, format!("Undefined variable: {}", name.name));
-        let names: Vec<Name> = self.scopes.iter().map(|(n, _)| n.clone()).chain(self.visible.keys().cloned()).collect();
-        d = match did_you_mean(&name.name, names.iter().map(|n| &**n), false) {
+        let names = self.scopes.iter().map(|(n, _)| &**n).chain(self.visible.keys().map(|n| &**n));
+        let found = suggest::candidates(&name.name, names, &mut self.suggestions);
+        d = match suggest::help(&found, false) {
             Some(help) => d.with_help(help),
             None => d.with_help("declare it before use, e.g. 'in x: String' or 'x = …'"),
         };
         // The user most likely meant a suggested name: don't also warn that it is unused.
-        for suggested in suggest::candidates(&name.name, names.iter().map(|n| &**n)) {
+        for suggested in found {
             if let Some(&g) = self.visible.get(suggested) {
                 self.globals[g].used = true;
             }
@@ -269,7 +276,7 @@ impl<'a> Checker<'a> {
                 Some(&g) => {
                     self.globals[g].used = true;
                     let key = Name::from(name.name.as_str());
-                    if !self.outputs.contains(&key) {
+                    if self.output_names.insert(key.clone()) {
                         self.outputs.push(key);
                     }
                 }

@@ -25,7 +25,6 @@ pub fn lower(program: &TypedProgram, registry: &Registry, src: &str) -> DagSpec 
     let mut l = Lower {
         program,
         registry,
-        src,
         lines: LineIndex::new(src),
         types: Vec::new(),
         type_ids: HashMap::new(),
@@ -96,7 +95,6 @@ impl Builder {
 struct Lower<'a> {
     program: &'a TypedProgram,
     registry: &'a Registry,
-    src: &'a str,
     lines: LineIndex,
     types: Vec<Type>,
     type_ids: HashMap<Type, TypeId>,
@@ -135,7 +133,7 @@ impl Lower<'_> {
     }
 
     fn push_at(&mut self, op: Op, inputs: Vec<NodeId>, ty: TypeId, span: (u32, u32)) -> NodeId {
-        let line = self.lines.position(self.src, span.0 as usize).line as u32;
+        let line = self.lines.line(span.0 as usize) as u32;
         let b = self.builders.last_mut().expect("a graph is being built");
         b.nodes.push(Node { op, inputs, ty, span, line });
         b.nodes.len() as NodeId - 1
@@ -164,7 +162,7 @@ impl Lower<'_> {
         }
         let outer = self.resolve(depth - 1, r, span);
         let ty = self.builders[depth - 1].nodes[outer as usize].ty;
-        let line = self.lines.position(self.src, span.0 as usize).line as u32;
+        let line = self.lines.line(span.0 as usize) as u32;
         let b = &mut self.builders[depth];
         b.captures.push(outer);
         let op = Op::Capture(b.captures.len() as u32 - 1);

@@ -50,6 +50,11 @@ impl LineIndex {
         self.starts.partition_point(|&s| s <= offset) - 1
     }
 
+    /// The 1-based line holding `offset`, in logarithmic time (no column to count).
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_of(offset) + 1
+    }
+
     /// The position of `offset` (clamped to the text).
     pub fn position(&self, src: &str, offset: usize) -> Position {
         let offset = floor_char_boundary(src, offset.min(src.len()));

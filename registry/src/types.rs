@@ -59,15 +59,17 @@ pub struct Record {
 impl Record {
     /// Builds a record from fields in any order; a repeated name keeps the last type (SPEC §5.1).
     pub fn new(fields: impl IntoIterator<Item = (Name, Type)>) -> Record {
-        let mut all: Vec<(Name, Type)> = Vec::new();
-        for (name, ty) in fields {
-            match all.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) => slot.1 = ty,
-                None => all.push((name, ty)),
+        let mut all: Vec<(Name, Type)> = fields.into_iter().collect();
+        // Stable: of fields with one name, the last given stays last, and it is the one kept.
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut fields: Vec<(Name, Type)> = Vec::with_capacity(all.len());
+        for field in all {
+            match fields.last_mut() {
+                Some(last) if last.0 == field.0 => *last = field,
+                _ => fields.push(field),
             }
         }
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        Record { fields: all }
+        Record { fields }
     }
 
     /// Fields in canonical (name) order.

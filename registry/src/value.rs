@@ -14,6 +14,7 @@
 //! host-module results after conversion, JSON input) keeps these invariants.
 
 use std::cmp::Ordering;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
@@ -242,14 +243,75 @@ pub fn equal(a: &Value, b: &Value) -> bool {
         (Value::Some(x), Value::Some(y)) => equal(x, y),
         (Value::Tagged(t, x), Value::Tagged(u, y)) => t == u && equal(x, y),
         (Value::Record(x), Value::Record(y)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| equal(a, b)),
-        (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| equal(k, k2) && equal(v, v2)))
-        }
+        (Value::Map(x), Value::Map(y)) => x.len() == y.len() && same_entries(x, y),
         (a, b) => match (a.as_list(), b.as_list()) {
             (Some(ListView::Ints(x)), Some(ListView::Ints(y))) => x == y,
             (Some(l), Some(r)) => l.len() == r.len() && l.iter().zip(r.iter()).all(|(a, b)| equal(&a, &b)),
             _ => false,
         },
+    }
+}
+
+/// Whether every entry of `x` is in `y` (maps of equal size, keys unique): by looking each key up
+/// in a hash index of `y`, so comparing two large maps takes linear time.
+fn same_entries(x: &[(Value, Value)], y: &[(Value, Value)]) -> bool {
+    if y.len() <= 8 {
+        return x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| equal(k, k2) && equal(v, v2)));
+    }
+    let index: std::collections::HashMap<Equal<'_>, &Value> = y.iter().map(|(k, v)| (Equal(k), v)).collect();
+    x.iter().all(|(k, v)| index.get(&Equal(k)).is_some_and(|v2| equal(v, v2)))
+}
+
+/// A value compared by `equal` and hashed by `hash`, for hash sets and maps of values.
+#[derive(Clone, Copy, Debug)]
+pub struct Equal<'a>(pub &'a Value);
+
+impl PartialEq for Equal<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        equal(self.0, other.0)
+    }
+}
+
+impl Eq for Equal<'_> {}
+
+impl Hash for Equal<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash(self.0, state);
+    }
+}
+
+/// A hash under which `equal` values collide: numbers by their `f64` value (`0.0` and `-0.0`
+/// alike), lists whatever their packing, maps regardless of entry order. (NaN hashes like NaN
+/// but equals nothing, so it is never found again.)
+pub fn hash<H: Hasher>(v: &Value, state: &mut H) {
+    let number = |x: f64, state: &mut H| (if x == 0.0 { 0.0f64 } else { x }).to_bits().hash(state);
+    match v {
+        Value::Int(n) => number(*n as f64, state),
+        Value::Float(x) => number(*x, state),
+        Value::Bool(b) => b.hash(state),
+        Value::Str(s) => s.hash(state),
+        Value::None => 0u8.hash(state),
+        Value::Some(inner) => hash(inner, state),
+        Value::Tagged(tag, inner) => {
+            tag.hash(state);
+            hash(inner, state);
+        }
+        Value::Record(fields) => fields.iter().for_each(|f| hash(f, state)),
+        Value::Map(entries) => {
+            let sum = entries.iter().fold(0u64, |acc, (k, v)| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                hash(k, &mut h);
+                hash(v, &mut h);
+                acc.wrapping_add(h.finish())
+            });
+            sum.hash(state);
+        }
+        Value::Ints(_) | Value::Floats(_) | Value::List(_) => {
+            if let Some(list) = v.as_list() {
+                list.len().hash(state);
+                list.iter().for_each(|item| hash(&item, state));
+            }
+        }
     }
 }
 

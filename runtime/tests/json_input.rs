@@ -420,3 +420,13 @@ fn values_given_alone_replace_the_documents_and_name_their_flag() {
     assert_eq!(surrogate.len(), 1, "{surrogate:?}");
     assert!(surrogate[0].starts_with("input 's' (-i s): not valid JSON: "), "{surrogate:?}");
 }
+
+#[test]
+fn problems_are_named_up_to_a_hundred_then_counted() {
+    let doc = format!(r#"{{"x": [{}]}}"#, vec!["\"a\""; 100_000].join(","));
+    let errs = parse(&doc, &[("x", Type::list(Type::Int)), ("y", Type::Int)]).unwrap_err();
+    assert_eq!(errs.len(), 101);
+    assert_eq!(errs[0], "input 'x': field '[0]': expected Int, got String");
+    assert_eq!(errs[99], "input 'x': field '[99]': expected Int, got String");
+    assert_eq!(errs[100], "… and 99901 more problems", "99,900 elements and the missing 'y'");
+}

@@ -12,7 +12,11 @@ pub fn check(file: &Path, json: bool) -> ExitCode {
     };
     let report = Engine::new().check_bytes(&file.to_string_lossy(), &bytes);
     if json {
-        println(&serde_json::json!({ "ok": !report.has_errors(), "diagnostics": report.to_json() }).to_string());
+        let mut doc = serde_json::json!({ "ok": !report.has_errors(), "diagnostics": report.to_json() });
+        if report.omitted() > 0 {
+            doc["omitted"] = report.omitted().into();
+        }
+        println(&doc.to_string());
     } else if !report.is_empty() {
         eprint(&report.render(true));
     }

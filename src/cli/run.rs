@@ -10,6 +10,7 @@
 use super::{
     EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, plan_cache, println, read, usage_error,
 };
+use asterism::diagnostics::MAX_SHOWN;
 use asterism::render::Source;
 use asterism::{Diagnostics, Engine, Inputs, Layout, Notice, Outcome, Pipeline, Status, StreamEvent};
 use futures_util::StreamExt;
@@ -45,9 +46,11 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(diagnostics) => {
             if args.json {
-                println(
-                    &serde_json::json!({"status": "compile_error", "diagnostics": diagnostics.to_json()}).to_string(),
-                );
+                let mut doc = serde_json::json!({"status": "compile_error", "diagnostics": diagnostics.to_json()});
+                if diagnostics.omitted() > 0 {
+                    doc["omitted"] = diagnostics.omitted().into();
+                }
+                println(&doc.to_string());
             } else {
                 eprint(&diagnostics.render(true));
             }
@@ -149,7 +152,12 @@ fn report(args: &Args, name: &str, source: &[u8], outcome: &Outcome) -> ExitCode
     } else {
         println(&outcome.outputs_json(Layout::Pretty));
         let source = String::from_utf8_lossy(source);
-        eprint(&Source::new(&source).render_errors(outcome.errors(), name, true));
+        let errors = outcome.errors();
+        let shown = &errors[..errors.len().min(MAX_SHOWN)];
+        eprint(&Source::new(&source).render_errors(shown, name, true));
+        if errors.len() > shown.len() {
+            eprint(&format!("\n… and {} more errors\n", errors.len() - shown.len()));
+        }
     }
     ExitCode::from(if outcome.status() == Status::Completed { 0 } else { EXIT_FAILED })
 }

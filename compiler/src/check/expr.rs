@@ -8,9 +8,10 @@ use super::Checker;
 use super::types::merge_error;
 use crate::typed::{TExpr, TExprKind, TPart};
 use asterism_lang::ast::{BinOp, Expr, ExprKind, Ident, InterpPart, MAX_TYPE_DEPTH, grow_stack};
-use asterism_lang::suggest::did_you_mean;
+use asterism_lang::suggest;
 use asterism_lang::{Code, Diagnostic, Span};
 use asterism_registry::{Name, Record, Type, common_type, is_mergeable, is_subtype, lub, merge};
+use std::collections::HashMap;
 
 /// How a field access or projection applies to its target's type.
 enum View<'t> {
@@ -38,8 +39,14 @@ fn lift(t: Type, seq: bool) -> Type {
     if seq { Type::seq(t) } else { Type::list(t) }
 }
 
+/// The fields of `r` for a message: all of them, or the first `AVAILABLE` and how many more.
 fn available(r: &Record) -> String {
-    if r.is_empty() { "none".to_string() } else { r.names().collect::<Vec<_>>().join(", ") }
+    const AVAILABLE: usize = 50;
+    match r.len() {
+        0 => "none".to_string(),
+        n if n <= AVAILABLE => r.names().collect::<Vec<_>>().join(", "),
+        n => format!("{}, … ({} more)", r.names().take(AVAILABLE).collect::<Vec<_>>().join(", "), n - AVAILABLE),
+    }
 }
 
 impl Checker<'_> {
@@ -90,8 +97,10 @@ impl Checker<'_> {
                 let values: Vec<TExpr> = fields.iter().map(|f| self.infer(&f.value)).collect();
                 let record =
                     Record::new(fields.iter().zip(&values).map(|(f, v)| (Name::from(&*f.name.name), v.ty.clone())));
-                let layout =
-                    record.names().map(|n| fields.iter().rposition(|f| f.name.name == n).unwrap_or_default()).collect();
+                // Where each field's value is (the last one written for a repeated name).
+                let written: HashMap<&str, usize> =
+                    fields.iter().enumerate().map(|(k, f)| (f.name.name.as_str(), k)).collect();
+                let layout = record.names().map(|n| written.get(n).copied().unwrap_or_default()).collect();
                 node(Type::Record(record), TExprKind::Record { values, layout })
             }
             ExprKind::Neg(operand) => {
@@ -211,7 +220,8 @@ impl Checker<'_> {
                     let message =
                         format!("Invalid field access: field '{}' not found. Available: {}", field.name, available(r));
                     let mut d = Diagnostic::new(Code::E007, access, message);
-                    if let Some(help) = did_you_mean(&field.name, r.names(), true) {
+                    let found = suggest::candidates(&field.name, r.names(), &mut self.suggestions);
+                    if let Some(help) = suggest::help(&found, true) {
                         d = d.with_help(help);
                     }
                     let d = d.with_help(format!("available fields: {}", available(r)));
@@ -240,7 +250,8 @@ impl Checker<'_> {
             let message =
                 format!("Invalid projection: field '{}' not found. Available: {}", f.name, available(&record));
             let mut d = Diagnostic::new(Code::E006, brackets, message);
-            if let Some(help) = did_you_mean(&f.name, record.names(), false) {
+            let found = suggest::candidates(&f.name, record.names(), &mut self.suggestions);
+            if let Some(help) = suggest::help(&found, false) {
                 d = d.with_help(help);
             }
             self.report(d.with_help(format!("available fields: {}", available(&record))));

@@ -7,7 +7,7 @@
 use super::Checker;
 use asterism_lang::Code;
 use asterism_lang::ast::{TypeExpr, TypeExprKind, grow_stack};
-use asterism_lang::suggest::did_you_mean;
+use asterism_lang::suggest;
 use asterism_lang::{Diagnostic, Span};
 use asterism_registry::{Name, Record, Type, merge};
 
@@ -114,10 +114,10 @@ impl Checker<'_> {
 
     fn unknown_type(&mut self, name: &str, span: Span) {
         let mut d = Diagnostic::new(Code::E003, span, format!("Undefined type: {name}"));
-        let aliases: Vec<String> = self.aliases.keys().cloned().collect();
-        let names = BUILTIN_TYPE_NAMES.iter().copied().chain(aliases.iter().map(String::as_str));
+        let names = BUILTIN_TYPE_NAMES.iter().copied().chain(self.aliases.keys().map(String::as_str));
         let generic = matches!(name, "List" | "Seq" | "Candidates" | "Optional" | "Map");
-        if let Some(help) = did_you_mean(name, names, false).filter(|_| !generic) {
+        let found = suggest::candidates(name, names, &mut self.suggestions);
+        if let Some(help) = suggest::help(&found, false).filter(|_| !generic) {
             d = d.with_help(help);
         }
         if generic {

@@ -5,7 +5,7 @@
 use super::args::{self, build, checked, ret_elem_kind};
 use crate::module::{CallContext, Module, ModuleError, ModuleResult};
 use crate::types::Type;
-use crate::value::{ListView, Value, equal, order};
+use crate::value::{Equal, ListView, Value, equal, order};
 use std::collections::HashSet;
 
 pub(super) fn module(name: &str) -> Option<Module> {
@@ -89,13 +89,8 @@ fn unique(list: ListView<'_>) -> Vec<Value> {
             v.iter().filter(|x| x.is_nan() || seen.insert(key(**x))).map(|&x| Value::Float(x)).collect()
         }
         ListView::Values(v) => {
-            let mut kept: Vec<Value> = Vec::new();
-            for item in v {
-                if !kept.iter().any(|k| equal(k, item)) {
-                    kept.push(item.clone());
-                }
-            }
-            kept
+            let mut seen = HashSet::new();
+            v.iter().filter(|item| seen.insert(Equal(item))).cloned().collect()
         }
     }
 }

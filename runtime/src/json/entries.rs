@@ -6,9 +6,8 @@
 //! `value::equal`, so any key type works, not only strings).
 
 use asterism_registry::Value;
-use asterism_registry::value::equal;
+use asterism_registry::value::{self, equal};
 use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 #[derive(Debug, Default)]
@@ -49,7 +48,7 @@ impl Entries {
     }
 }
 
-/// A map key compared with `value::equal`.
+/// A map key compared with `value::equal` and hashed consistently with it.
 #[derive(Debug)]
 struct MapKey(Value);
 
@@ -63,46 +62,8 @@ impl Eq for MapKey {}
 
 impl Hash for MapKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_value(&self.0, state);
+        value::hash(&self.0, state);
     }
-}
-
-/// A hash under which `equal` values collide: numbers by their `f64` value (`0.0` and `-0.0`
-/// alike), lists whatever their packing, maps regardless of entry order.
-fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
-    match v {
-        Value::Int(n) => hash_number(*n as f64, state),
-        Value::Float(x) => hash_number(*x, state),
-        Value::Bool(b) => b.hash(state),
-        Value::Str(s) => s.hash(state),
-        Value::None => 0u8.hash(state),
-        Value::Some(inner) => hash_value(inner, state),
-        Value::Tagged(tag, inner) => {
-            tag.hash(state);
-            hash_value(inner, state);
-        }
-        Value::Record(fields) => fields.iter().for_each(|f| hash_value(f, state)),
-        Value::Map(entries) => {
-            let sum = entries.iter().fold(0u64, |acc, (k, v)| {
-                let mut h = DefaultHasher::new();
-                hash_value(k, &mut h);
-                hash_value(v, &mut h);
-                acc.wrapping_add(h.finish())
-            });
-            sum.hash(state);
-        }
-        Value::Ints(_) | Value::Floats(_) | Value::List(_) => {
-            if let Some(list) = v.as_list() {
-                list.len().hash(state);
-                list.iter().for_each(|item| hash_value(&item, state));
-            }
-        }
-    }
-}
-
-fn hash_number<H: Hasher>(x: f64, state: &mut H) {
-    let x = if x == 0.0 { 0.0 } else { x };
-    x.to_bits().hash(state);
 }
 
 #[cfg(test)]
@@ -141,8 +102,8 @@ mod tests {
     #[test]
     fn equal_keys_hash_alike() {
         let hash = |v: &Value| {
-            let mut h = DefaultHasher::new();
-            hash_value(v, &mut h);
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            value::hash(v, &mut h);
             h.finish()
         };
         assert_eq!(hash(&Value::Float(0.0)), hash(&Value::Float(-0.0)));

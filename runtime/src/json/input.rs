@@ -108,15 +108,22 @@ impl<N: AsRef<str>, T: Borrow<Type>> Found<'_, N, T> {
     fn finish(self) -> Result<Vec<Value>, Vec<String>> {
         let mut values = Vec::with_capacity(self.inputs.len());
         let mut errors = Vec::new();
+        let mut more = 0;
         for ((name, ty), Slot { value, given, ctx }) in self.inputs.iter().zip(self.slots) {
-            let (name, ty, problems) = (name.as_ref(), ty.borrow(), ctx.into_errors());
+            let (name, ty, (problems, uncounted)) = (name.as_ref(), ty.borrow(), ctx.into_errors());
             let about = |p: &String| if given { report::in_given(name, p) } else { report::in_input(name, p) };
-            errors.extend(problems.iter().map(about));
+            let room = report::MAX_PROBLEMS.saturating_sub(errors.len());
+            errors.extend(problems.iter().take(room).map(about));
+            more += uncounted + problems.len().saturating_sub(room);
             match value {
                 Some(value) => values.push(value),
                 None if matches!(ty, Type::Optional(_)) => values.push(Value::None),
-                None => errors.push(report::missing_input(name, ty)),
+                None if errors.len() < report::MAX_PROBLEMS => errors.push(report::missing_input(name, ty)),
+                None => more += 1,
             }
+        }
+        if more > 0 {
+            errors.push(report::more(more));
         }
         if errors.is_empty() { Ok(values) } else { Err(errors) }
     }

@@ -163,10 +163,21 @@ pub(crate) fn unreadable(detail: impl fmt::Display) -> String {
     format!("cannot parse inputs: {detail}")
 }
 
-/// Collects the problems of one input, in document order.
+/// How many problems a document's messages name; past it they are only counted.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// `… and N more problems`, after the first `MAX_PROBLEMS`.
+pub(crate) fn more(n: usize) -> String {
+    format!("… and {n} more problem{}", if n == 1 { "" } else { "s" })
+}
+
+/// Collects the problems of one input, in document order: the first `MAX_PROBLEMS` in full, then
+/// only how many more there were.
 #[derive(Debug, Default)]
 pub(crate) struct Ctx {
     errors: Vec<String>,
+    /// Problems past `MAX_PROBLEMS`.
+    more: usize,
     trial: bool,
 }
 
@@ -177,7 +188,7 @@ impl Ctx {
 
     /// A collector for trying a union member: any problem rejects the member at once.
     pub(crate) fn trial() -> Ctx {
-        Ctx { errors: Vec::new(), trial: true }
+        Ctx { trial: true, ..Ctx::default() }
     }
 
     /// Records `message` about the value at `path`; in trial mode, fails instead.
@@ -185,14 +196,19 @@ impl Ctx {
         if self.trial {
             return Err(E::custom("value rejected"));
         }
+        if self.errors.len() == MAX_PROBLEMS {
+            self.more += 1;
+            return Ok(());
+        }
         let mut at = String::new();
         path.render(&mut at);
         self.errors.push(if at.is_empty() { message.to_owned() } else { format!("field '{at}': {message}") });
         Ok(())
     }
 
-    pub(crate) fn into_errors(self) -> Vec<String> {
-        self.errors
+    /// The problems kept, and how many more there were.
+    pub(crate) fn into_errors(self) -> (Vec<String>, usize) {
+        (self.errors, self.more)
     }
 }
 
@@ -233,6 +249,6 @@ mod tests {
         let mut ctx = Ctx::trial();
         let r: Result<(), serde::de::value::Error> = ctx.report(&Path::ROOT, "x");
         assert!(r.is_err());
-        assert!(ctx.into_errors().is_empty());
+        assert!(ctx.into_errors().0.is_empty());
     }
 }

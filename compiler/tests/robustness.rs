@@ -73,3 +73,35 @@ proptest! {
         check(&src);
     }
 }
+
+/// A chain of `n` records each holding the previous one twice (`2^n` nodes written out), then
+/// `refs` records holding the last.
+fn doubling(n: usize, refs: usize) -> String {
+    let mut src = String::from("x0 = {a: 1}\n");
+    for i in 1..n {
+        src += &format!("x{i} = {{a: x{p}, b: x{p}}}\n", p = i - 1);
+    }
+    for k in 0..refs {
+        src += &format!("y{k} = {{c: x{}}}\n", n - 1);
+    }
+    src + &format!("out x{}\n", n - 1)
+}
+
+#[test]
+fn types_built_of_shared_parts_cost_what_they_are_written_as() {
+    // Just within the type budget: 2^16 nodes written out, referenced 2,000 times.
+    let compiled = asterism_compiler::compile(&doubling(16, 2_000), &Registry::standard()).expect("it compiles");
+    let plan = compiled.spec.encode();
+    assert!(plan.len() < 4 << 20, "the plan is {} bytes", plan.len());
+}
+
+#[test]
+fn a_type_beyond_the_budget_is_an_error_naming_it() {
+    for n in [18, 40, 200] {
+        let checked = compile(&doubling(n, 10), &Registry::standard());
+        let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "one error, no cascade: {errors:?}");
+        assert_eq!(errors[0].code, Code::E015);
+        assert!(errors[0].message.starts_with("Type too large"), "{}", errors[0].message);
+    }
+}

@@ -202,7 +202,7 @@ impl Parser<'_> {
             "List" => Type::list(one(self)?),
             "Seq" | "Candidates" => Type::seq(one(self)?),
             "Optional" => Type::optional(one(self)?),
-            "C" => Type::Coll(Box::new(one(self)?)),
+            "C" => Type::Coll(std::sync::Arc::new(one(self)?)),
             "Map" => {
                 let mut kv = self.args(2)?;
                 let v = kv.pop().unwrap_or(Type::Nothing);

@@ -10,10 +10,14 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
+/// The most nodes a type of a program may have written out in full (`Type::size`): a
+/// record of 50,000 fields fits; a chain of aliases each doubling the last stops at the 17th.
+pub const MAX_TYPE_SIZE: u64 = 100_000;
+
 /// A field or parameter name.
 pub type Name = Arc<str>;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Type {
     String,
     Int,
@@ -21,19 +25,19 @@ pub enum Type {
     Boolean,
     /// The empty type: the element type of `[]`, subtype of every type.
     Nothing,
-    List(Box<Type>),
+    List(Arc<Type>),
     /// `Seq<T>`, also written `Candidates<T>`.
-    Seq(Box<Type>),
-    Optional(Box<Type>),
-    Map(Box<Type>, Box<Type>),
+    Seq(Arc<Type>),
+    Optional(Arc<Type>),
+    Map(Arc<Type>, Arc<Type>),
     Record(Record),
     /// At least two members, none a union, sorted by canonical text, no duplicates.
-    Union(Vec<Type>),
-    Function(Vec<Type>, Box<Type>),
+    Union(Arc<[Type]>),
+    Function(Vec<Type>, Arc<Type>),
     /// A type variable of a generic signature (SPEC §5.8).
     Var(TypeVar),
     /// `C<X>`: `List<X>` or `Seq<X>`, decided per call (SPEC §5.8).
-    Coll(Box<Type>),
+    Coll(Arc<Type>),
     /// The type of an expression whose error was already reported.
     Error,
 }
@@ -50,13 +54,63 @@ pub enum TypeVar {
     O,
 }
 
-/// A record type: fields sorted by name, names unique.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A record type: fields sorted by name, names unique. Its measures (`Type::size`, `depth`,
+/// `has_error`) are computed once, when it is built, so they cost nothing however many times a
+/// record is nested in others: a record built of shared parts is never walked to measure it.
+#[derive(Clone, Debug, Default, Eq, Serialize, Deserialize)]
+#[serde(from = "Fields", into = "Fields")]
 pub struct Record {
-    fields: Vec<(Name, Type)>,
+    fields: Arc<[(Name, Type)]>,
+    measures: Measures,
+}
+
+impl PartialEq for Record {
+    /// Shared fields are equal at once (`Arc` skips the walk only for sized contents); records of
+    /// different measures at once too.
+    fn eq(&self, other: &Record) -> bool {
+        Arc::ptr_eq(&self.fields, &other.fields) || (self.measures == other.measures && self.fields == other.fields)
+    }
+}
+
+/// What a type measures (see `Type::size`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Measures {
+    size: u64,
+    depth: u32,
+    has_error: bool,
+}
+
+/// A record as it is stored: its fields only.
+#[derive(Serialize, Deserialize)]
+struct Fields {
+    fields: Arc<[(Name, Type)]>,
+}
+
+impl From<Fields> for Record {
+    /// Fields from a stored DagSpec, which validation checks for order and uniqueness.
+    fn from(f: Fields) -> Record {
+        Record::sorted(f.fields)
+    }
+}
+
+impl From<Record> for Fields {
+    fn from(r: Record) -> Fields {
+        Fields { fields: r.fields }
+    }
 }
 
 impl Record {
+    /// A record of fields already sorted by name and unique.
+    fn sorted(fields: Arc<[(Name, Type)]>) -> Record {
+        let mut m = Measures { size: 1, depth: 1, has_error: false };
+        for (_, t) in fields.iter() {
+            m.size = m.size.saturating_add(t.size());
+            m.depth = m.depth.max(t.depth().saturating_add(1));
+            m.has_error |= t.has_error();
+        }
+        Record { fields, measures: m }
+    }
+
     /// Builds a record from fields in any order; a repeated name keeps the last type (SPEC §5.1).
     pub fn new(fields: impl IntoIterator<Item = (Name, Type)>) -> Record {
         let mut all: Vec<(Name, Type)> = fields.into_iter().collect();
@@ -69,7 +123,7 @@ impl Record {
                 _ => fields.push(field),
             }
         }
-        Record { fields }
+        Record::sorted(fields.into())
     }
 
     /// Fields in canonical (name) order.
@@ -100,7 +154,7 @@ impl Record {
 
     /// The fields of both; on a shared name the right one wins (SPEC §5.5).
     pub fn merge(&self, right: &Record) -> Record {
-        Record::new(self.fields.iter().chain(&right.fields).cloned())
+        Record::new(self.fields.iter().chain(right.fields.iter()).cloned())
     }
 
     /// The record restricted to `names` (which must exist).
@@ -111,19 +165,19 @@ impl Record {
 
 impl Type {
     pub fn list(t: Type) -> Type {
-        Type::List(Box::new(t))
+        Type::List(Arc::new(t))
     }
 
     pub fn seq(t: Type) -> Type {
-        Type::Seq(Box::new(t))
+        Type::Seq(Arc::new(t))
     }
 
     pub fn optional(t: Type) -> Type {
-        Type::Optional(Box::new(t))
+        Type::Optional(Arc::new(t))
     }
 
     pub fn map(k: Type, v: Type) -> Type {
-        Type::Map(Box::new(k), Box::new(v))
+        Type::Map(Arc::new(k), Arc::new(v))
     }
 
     pub fn record(fields: impl IntoIterator<Item = (Name, Type)>) -> Type {
@@ -131,7 +185,7 @@ impl Type {
     }
 
     pub fn function(params: Vec<Type>, ret: Type) -> Type {
-        Type::Function(params, Box::new(ret))
+        Type::Function(params, Arc::new(ret))
     }
 
     /// The union of the members of all `types` in normal form; a single member is returned as is.
@@ -139,7 +193,7 @@ impl Type {
         let mut members: Vec<Type> = Vec::new();
         for t in types {
             match t {
-                Type::Union(inner) => members.extend(inner),
+                Type::Union(inner) => members.extend(inner.iter().cloned()),
                 Type::Nothing => {}
                 t => members.push(t),
             }
@@ -171,14 +225,31 @@ impl Type {
     }
 
     /// How deeply the type nests: 1 for a primitive.
+    /// The number of nodes of the type written out in full: a primitive is one node, `List<T>` one
+    /// more than `T`, a record one more than its fields' types (saturating). Types share their
+    /// parts, so an alias of an alias costs in memory what it is written as; but anything that
+    /// walks a type walks it in full, so the checker keeps every type of a program within
+    /// `MAX_TYPE_SIZE`. Records keep their measures: this never walks more than the wrappers
+    /// (`List`, `Optional`, …) above the nearest records.
+    pub fn size(&self) -> u64 {
+        match self {
+            Type::List(t) | Type::Seq(t) | Type::Optional(t) | Type::Coll(t) => t.size().saturating_add(1),
+            Type::Map(k, v) => k.size().saturating_add(v.size()).saturating_add(1),
+            Type::Record(r) => r.measures.size,
+            Type::Union(m) => m.iter().fold(1u64, |acc, t| acc.saturating_add(t.size())),
+            Type::Function(p, r) => p.iter().fold(r.size().saturating_add(1), |acc, t| acc.saturating_add(t.size())),
+            _ => 1,
+        }
+    }
+
     pub fn depth(&self) -> u32 {
-        1 + match self {
-            Type::List(t) | Type::Seq(t) | Type::Optional(t) | Type::Coll(t) => t.depth(),
-            Type::Map(k, v) => k.depth().max(v.depth()),
-            Type::Record(r) => r.fields.iter().map(|(_, t)| t.depth()).max().unwrap_or(0),
-            Type::Union(m) => m.iter().map(Type::depth).max().unwrap_or(0),
-            Type::Function(p, r) => p.iter().map(Type::depth).max().unwrap_or(0).max(r.depth()),
-            _ => 0,
+        match self {
+            Type::List(t) | Type::Seq(t) | Type::Optional(t) | Type::Coll(t) => t.depth().saturating_add(1),
+            Type::Map(k, v) => k.depth().max(v.depth()).saturating_add(1),
+            Type::Record(r) => r.measures.depth,
+            Type::Union(m) => m.iter().map(Type::depth).max().unwrap_or(0).saturating_add(1),
+            Type::Function(p, r) => p.iter().map(Type::depth).max().unwrap_or(0).max(r.depth()).saturating_add(1),
+            _ => 1,
         }
     }
 
@@ -188,10 +259,49 @@ impl Type {
             Type::Error => true,
             Type::List(t) | Type::Seq(t) | Type::Optional(t) | Type::Coll(t) => t.has_error(),
             Type::Map(k, v) => k.has_error() || v.has_error(),
-            Type::Record(r) => r.fields.iter().any(|(_, t)| t.has_error()),
+            Type::Record(r) => r.measures.has_error,
             Type::Union(m) => m.iter().any(Type::has_error),
             Type::Function(p, r) => p.iter().any(Type::has_error) || r.has_error(),
             _ => false,
+        }
+    }
+}
+
+impl std::hash::Hash for Type {
+    /// Hashes the first `HASHED` nodes in depth-first order: equal types hash alike, and hashing
+    /// a type built of shared parts costs a bounded time however large it is written out (equal
+    /// hashes are then told apart by `==`, which skips shared parts at once).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        const HASHED: usize = 64;
+        let mut todo = vec![self];
+        let mut seen = 0;
+        while let Some(t) = todo.pop() {
+            seen += 1;
+            if seen > HASHED {
+                break;
+            }
+            std::mem::discriminant(t).hash(state);
+            match t {
+                Type::List(t) | Type::Seq(t) | Type::Optional(t) | Type::Coll(t) => todo.push(t),
+                Type::Map(k, v) => todo.extend([&**k, &**v]),
+                Type::Record(r) => {
+                    r.fields.len().hash(state);
+                    for (name, t) in r.fields.iter() {
+                        name.hash(state);
+                        todo.push(t);
+                    }
+                }
+                Type::Union(m) => {
+                    m.len().hash(state);
+                    todo.extend(m.iter());
+                }
+                Type::Function(p, r) => {
+                    p.len().hash(state);
+                    todo.extend(p.iter().chain([&**r]));
+                }
+                Type::Var(v) => v.hash(state),
+                _ => {}
+            }
         }
     }
 }

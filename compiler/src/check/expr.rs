@@ -55,6 +55,10 @@ impl Checker<'_> {
         // Only these constructs build deeper types than their parts have.
         let deepens =
             matches!(e.kind, ExprKind::List(_) | ExprKind::Record(_) | ExprKind::Guard { .. } | ExprKind::Call(_));
+        // Size first: it stops early, where walking a type built of shared parts would not.
+        if deepens && !t.ty.has_error() {
+            t.ty = self.within_size(t.ty, e.span);
+        }
         if deepens && t.ty.depth() > MAX_TYPE_DEPTH {
             if !t.ty.has_error() {
                 let message = format!("Type nesting too deep: types may nest at most {MAX_TYPE_DEPTH} levels");

@@ -9,6 +9,7 @@ use asterism_lang::Code;
 use asterism_lang::ast::{TypeExpr, TypeExprKind, grow_stack};
 use asterism_lang::suggest;
 use asterism_lang::{Diagnostic, Span};
+use asterism_registry::types::MAX_TYPE_SIZE;
 use asterism_registry::{Name, Record, Type, merge};
 
 const BUILTIN_TYPE_NAMES: [&str; 9] =
@@ -30,7 +31,21 @@ pub(crate) fn merge_error(span: Span, l: &Type, r: &Type) -> Diagnostic {
 
 impl Checker<'_> {
     pub(crate) fn resolve_type(&mut self, t: &TypeExpr) -> Type {
-        grow_stack(|| self.resolve_type_here(t))
+        let ty = grow_stack(|| self.resolve_type_here(t));
+        self.within_size(ty, t.span)
+    }
+
+    /// `ty`, or the error type (with E015) when written out in full it would have more than
+    /// `MAX_TYPE_SIZE` nodes: every later stage may then walk any type of the program.
+    pub(crate) fn within_size(&mut self, ty: Type, span: Span) -> Type {
+        if ty.size() <= MAX_TYPE_SIZE {
+            return ty;
+        }
+        let message = format!("Type too large: written out in full it has more than {MAX_TYPE_SIZE} parts");
+        let d = Diagnostic::new(Code::E015, span, message)
+            .with_help("each alias or record here doubles what it is built of; use fewer levels");
+        self.report(d);
+        Type::Error
     }
 
     fn resolve_type_here(&mut self, t: &TypeExpr) -> Type {

@@ -238,7 +238,7 @@ mod tests {
         let fields = z.as_record().unwrap();
         assert!(fields[0].as_list().unwrap().is_empty() && matches!(fields[1], Value::Bool(false)));
         assert!(
-            matches!(zero(&Type::Union(vec![Type::Int, Type::String])), Value::Tagged(0, ref v) if matches!(**v, Value::Int(0)))
+            matches!(zero(&Type::Union(vec![Type::Int, Type::String].into())), Value::Tagged(0, ref v) if matches!(**v, Value::Int(0)))
         );
         assert!(zero(&Type::optional(Type::Int)).is_none());
         assert_eq!(zero(&Type::String).as_str(), Some(""));

@@ -58,6 +58,12 @@ enum Command {
         /// standard error
         #[arg(long)]
         stats: bool,
+        /// The longest the run may take (e.g. 500ms, 30s, 2min); nodes still running then fail
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        max_time: Option<std::time::Duration>,
+        /// The most memory the run's values may take (e.g. 512MiB, 2GiB; default 1GiB)
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        max_memory: Option<u64>,
     },
     /// Parse and type-check FILE ('-' reads standard input)
     Check {
@@ -103,8 +109,11 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check { file, json } => check::check(&file, json),
-        Command::Run { file, input, file_inputs, json, stream, stats } => {
-            run::run(run::Args { file, inputs: input, file_inputs, json, stream, stats })
+        Command::Run { file, input, file_inputs, json, stream, stats, max_time, max_memory } => {
+            let mut limits = asterism::Limits::default();
+            limits.max_time = max_time;
+            limits.max_memory = max_memory.unwrap_or(limits.max_memory);
+            run::run(run::Args { file, inputs: input, file_inputs, json, stream, stats, limits })
         }
         Command::Compile { file, emit } => compile::compile(&file, emit),
     };
@@ -115,6 +124,36 @@ pub fn main() -> ExitCode {
         }
         None => code,
     }
+}
+
+/// `500ms`, `30s`, `2min`, `1h` (a number and a unit, as durations are written in pipelines).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a duration such as 500ms, 30s or 2min"))?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1_000),
+        "min" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(format!("'{text}' is not a duration such as 500ms, 30s or 2min")),
+    };
+    ms.filter(|&ms| ms > 0).map(std::time::Duration::from_millis).ok_or_else(|| format!("'{text}' is out of range"))
+}
+
+/// `1000000`, `512KiB`, `256MiB`, `2GiB`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a size such as 512MiB or 2GiB"))?;
+    let shift = match unit {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => return Err(format!("'{text}' is not a size such as 512MiB or 2GiB")),
+    };
+    n.checked_mul(1 << shift).filter(|&b| b > 0).ok_or_else(|| format!("'{text}' is out of range"))
 }
 
 /// Reads a file, or standard input for `-`, refusing absurd sizes. Paths need not be UTF-8.

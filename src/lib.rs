@@ -21,7 +21,7 @@ pub mod render;
 
 pub use asterism_lang::{Code, Severity};
 pub use asterism_registry::dag::DagSpec;
-pub use asterism_registry::{Module, ModuleError, Notice, NoticeKind, Reporter, Silent, Type, Value};
+pub use asterism_registry::{Limits, Module, ModuleError, Notice, NoticeKind, Reporter, Silent, Type, Value};
 pub use asterism_runtime::json::Layout;
 pub use asterism_runtime::{CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
 pub use diagnostics::Diagnostics;
@@ -29,7 +29,7 @@ pub use pipeline::{Inputs, Outcome, Pipeline, StreamEvent};
 
 use asterism_compiler::{CompileCache, Compiled};
 use asterism_registry::{Registry, RegistryError, Signature};
-use asterism_runtime::{ExecutionPlan, Services};
+use asterism_runtime::{Env, ExecutionPlan, Services};
 use dashmap::DashMap;
 use host::{AsyncHostFn, HostFn};
 use std::sync::Arc;
@@ -43,8 +43,9 @@ pub struct Engine {
     plans: DashMap<[u8; 32], Arc<ExecutionPlan>>,
     /// Call caches and limiters, shared by every run of every pipeline of this engine.
     services: Arc<Services>,
-    /// Where the runs of pipelines compiled from now on report their notices.
-    reporter: Arc<dyn Reporter>,
+    /// What the runs of pipelines compiled from now on are given: the reporter of their notices
+    /// and their budgets.
+    env: Env,
 }
 
 impl Default for Engine {
@@ -79,7 +80,7 @@ impl Engine {
             cache: CompileCache::default(),
             plans: DashMap::new(),
             services: Arc::new(Services::new()),
-            reporter: Arc::new(Traced),
+            env: Env { reporter: Arc::new(Traced), limits: Limits::default() },
         }
     }
 
@@ -87,7 +88,15 @@ impl Engine {
     /// `on_error: log` lines, SPEC §6.4, §9.7) to `reporter`. By default they are `tracing`
     /// events of target `asterism` (`log` at INFO, `on_error: log` at WARN); nothing is printed.
     pub fn set_reporter(&mut self, reporter: impl Reporter + 'static) {
-        self.reporter = Arc::new(reporter);
+        self.env.reporter = Arc::new(reporter);
+    }
+
+    /// Gives the runs of pipelines compiled from now on these budgets: how much memory their
+    /// values may take (and any one value: 256 MiB per string and ten million elements per list
+    /// at most) and how long they may take. Past a budget the node at fault fails with a message
+    /// naming it; the run's other outputs still arrive. By default 1 GiB and no time limit.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.env.limits = limits;
     }
 
     pub fn registry(&self) -> &Registry {
@@ -181,7 +190,7 @@ impl Engine {
                 plan
             }
         };
-        Ok(Pipeline { plan, hash: compiled.hash, warnings, reporter: self.reporter.clone() })
+        Ok(Pipeline { plan, hash: compiled.hash, warnings, env: self.env.clone() })
     }
 
     /// (hits, misses) of the compile cache.

@@ -2,9 +2,9 @@
 
 use crate::diagnostics::{Diagnostics, MAX_SHOWN};
 use asterism_registry::dag::DagSpec;
-use asterism_registry::{Reporter, Type, Value};
+use asterism_registry::{Type, Value};
 use asterism_runtime::json::{self, Layout};
-use asterism_runtime::{Event, ExecutionPlan, RunError, RunOutcome, Status};
+use asterism_runtime::{Env, Event, ExecutionPlan, RunError, RunOutcome, Status};
 use std::sync::Arc;
 
 /// A compiled pipeline. Cloning is cheap; runs share the prepared plan.
@@ -13,8 +13,8 @@ pub struct Pipeline {
     pub(crate) plan: Arc<ExecutionPlan>,
     pub(crate) hash: [u8; 32],
     pub(crate) warnings: Diagnostics,
-    /// Where runs report their notices (the engine's reporter when compiled).
-    pub(crate) reporter: Arc<dyn Reporter>,
+    /// Where runs report their notices, and their budgets (the engine's when compiled).
+    pub(crate) env: Env,
 }
 
 /// The values of a pipeline's inputs, in declaration order.
@@ -71,25 +71,37 @@ impl Pipeline {
     /// names it (`input 'n' (-i n): …`).
     pub fn parse_inputs_given(&self, json: &[u8], given: &[(&str, &str)]) -> Result<Inputs, Vec<String>> {
         let declared: Vec<(&str, &Type)> = self.plan.inputs().collect();
-        json::parse_inputs_given(json, given, &declared).map(Inputs)
+        json::parse_inputs_given(json, given, &declared, &self.env.limits).map(Inputs)
     }
 
     /// Runs the pipeline to completion.
     pub async fn run(&self, inputs: &Inputs) -> Outcome {
-        let outcome = self.plan.run(inputs.0.clone(), self.reporter.clone()).await;
+        let outcome = self.plan.run(inputs.0.clone(), &self.env).await;
         Outcome { plan: self.plan.clone(), outcome }
     }
 
     /// Runs the pipeline on this thread, without an async runtime when every module is
     /// synchronous (the standard library and prelude are), else on a single-threaded tokio runtime.
     pub fn run_blocking(&self, inputs: &Inputs) -> Outcome {
-        let outcome = match self.plan.run_sync(&inputs.0, &*self.reporter) {
+        self.run_blocking_with(inputs, &mut |_, _| {})
+    }
+
+    /// `run_blocking`, calling `on_output(name, value)` for each output the moment it is ready,
+    /// on this thread (a CLI prints it there and then).
+    pub fn run_blocking_with(&self, inputs: &Inputs, on_output: &mut (dyn FnMut(&str, &Value) + Send)) -> Outcome {
+        let names: Vec<&str> = self.plan.outputs().map(|(n, _)| n).collect();
+        let mut sink = |event: Event| {
+            if let Event::Output { index, value } = event {
+                on_output(names[index], &value);
+            }
+        };
+        let outcome = match self.plan.run_sync_with(&inputs.0, &self.env, &mut sink) {
             Some(outcome) => outcome,
             None => {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                 match rt {
                     Ok(rt) => {
-                        let outcome = rt.block_on(self.plan.run(inputs.0.clone(), self.reporter.clone()));
+                        let outcome = rt.block_on(self.plan.run_with(inputs.0.clone(), &self.env, &mut sink));
                         // Attempts abandoned by a timeout may still be running: not waited for.
                         rt.shutdown_background();
                         outcome
@@ -105,10 +117,10 @@ impl Pipeline {
     /// and then the outcome. Must be called within a tokio runtime.
     pub fn run_stream(&self, inputs: Inputs) -> impl futures_util::Stream<Item = StreamEvent> + Send + Unpin + 'static {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let (plan, reporter) = (self.plan.clone(), self.reporter.clone());
+        let (plan, env) = (self.plan.clone(), self.env.clone());
         tokio::spawn(async move {
             let names: Vec<Arc<str>> = plan.outputs().map(|(n, _)| n.into()).collect();
-            plan.run_with(inputs.0, reporter, &mut |event| {
+            plan.run_with(inputs.0, &env, &mut |event| {
                 let event = match event {
                     Event::Output { index, value } => StreamEvent::Output { name: names[index].clone(), value },
                     Event::Done(outcome) => StreamEvent::Done(Outcome { plan: plan.clone(), outcome }),

@@ -425,3 +425,49 @@ fn long_error_lists_show_a_hundred_and_count_the_rest() {
     assert_eq!((doc["errors"].as_array().unwrap().len(), doc["omitted"].clone()), (100, serde_json::json!(50)));
     assert_eq!(doc["outputs"], serde_json::json!({"z": 1}));
 }
+
+#[test]
+fn a_pipeline_that_doubles_a_string_fails_its_node_not_the_process() {
+    let cache = cache_dir("double");
+    let mut src = String::from("s0 = \"abcdefghijklmnop\"\n");
+    for i in 1..=40 {
+        src += &format!("s{i} = s{p} + s{p}\n", p = i - 1);
+    }
+    let path = file("double.cst", format!("{src}k = 1\nout s40\nout k\n").as_bytes());
+    let out = run_args(&["run", &path, "--json"], None, &cache);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    assert_eq!(doc["outputs"], serde_json::json!({"k": 1}));
+    assert!(doc["errors"][0]["message"].as_str().unwrap().starts_with("value too large: a string of"));
+    let small = run_args(&["run", &path, "--json", "--max-memory", "4MiB"], None, &cache);
+    assert_eq!(
+        json(&small)["errors"][0]["message"],
+        "memory budget exceeded: the run's values take more than 4 MiB (--max-memory)"
+    );
+    for bad in ["--max-memory=lots", "--max-time=5sec", "--max-time=0s"] {
+        assert_eq!(run_args(&["run", &path, bad], None, &cache).status.code(), Some(10), "{bad}");
+    }
+}
+
+#[test]
+fn stream_prints_an_output_as_soon_as_it_is_ready() {
+    use std::io::BufRead;
+    let path = file(
+        "early.cst",
+        b"in n: Int\nfast = n + 1\nxs = Range(0, n)\nslow = map(xs, i => reduce(xs, 0, (a, j) => a + j * i))\nout fast\nout slow\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asterism"))
+        .args(["run", &path, "-i", "n=100000", "--stream"])
+        .env("ASTERISM_NO_CACHE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(first, "{\"output\":\"fast\",\"value\":100001}\n");
+    assert!(still_running, "the first output came while the slow work still ran");
+}

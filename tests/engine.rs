@@ -229,3 +229,68 @@ fn a_skipped_call_of_type_nothing_reads_as_the_zero_value_of_where_it_goes() {
     assert_eq!(outcome.status(), Status::Completed, "{:?}", outcome.errors());
     assert_eq!(outputs(&outcome), r#"{"x":0,"xs":[0,5]}"#);
 }
+
+fn with_limits(max_memory: u64, max_time: Option<Duration>) -> Engine {
+    let mut engine = Engine::new();
+    engine.set_limits(asterism::Limits { max_memory, max_time });
+    engine
+}
+
+/// A string doubled `n` times, and an output that does not need it.
+fn doubling(n: usize) -> String {
+    let mut src = String::from("s0 = \"abcdefghijklmnop\"\n");
+    for i in 1..=n {
+        src += &format!("s{i} = s{p} + s{p}\n", p = i - 1);
+    }
+    src + &format!("k = 1\nout s{n}\nout k\n")
+}
+
+#[test]
+fn a_string_over_its_budget_fails_its_node_and_the_rest_arrives() {
+    let outcome = run(&Engine::new(), &doubling(40), "{}");
+    assert_eq!(outputs(&outcome), r#"{"k":1}"#);
+    let message = &outcome.errors()[0].message;
+    assert!(message.starts_with("value too large: a string of 536870912 bytes"), "{message}");
+    assert_eq!(outcome.errors().len(), 1);
+}
+
+#[test]
+fn values_over_the_memory_budget_fail_the_node_that_makes_them() {
+    let outcome = run(&with_limits(1 << 20, None), &doubling(40), "{}");
+    assert_eq!(outputs(&outcome), r#"{"k":1}"#, "nodes that make nothing still run");
+    assert_eq!(
+        outcome.errors().iter().map(|e| e.message.as_str()).collect::<Vec<_>>(),
+        ["memory budget exceeded: the run's values take more than 1 MiB (--max-memory)"]
+    );
+}
+
+#[test]
+fn inputs_over_the_memory_budget_are_refused_as_they_are_read() {
+    let p = with_limits(1 << 20, None).compile("t.cst", "in xs: List<String>\nn = list-length(xs)\nout n\n").unwrap();
+    let doc = format!(r#"{{"xs": [{}]}}"#, vec!["\"some text\""; 100_000].join(","));
+    let errors = p.parse_inputs(doc.as_bytes()).unwrap_err();
+    assert_eq!(errors, ["inputs too large: their values take more than the memory budget of 1 MiB (--max-memory)"]);
+    assert!(p.parse_inputs(br#"{"xs": ["a", "b"]}"#).is_ok());
+}
+
+#[test]
+fn a_run_past_its_time_budget_stops_with_what_it_has() {
+    let engine = with_limits(1 << 30, Some(Duration::from_millis(50)));
+    let src = "in n: Int\nfast = n + 1\nxs = Range(0, n)\nys = map(xs, i => reduce(xs, 0, (a, j) => a + j * i))\nout fast\nout ys\n";
+    let outcome = run(&engine, src, r#"{"n": 20000}"#);
+    assert_eq!(outputs(&outcome), r#"{"fast":20001}"#);
+    let message = &outcome.errors()[0].message;
+    assert_eq!(message, "time budget exceeded: the run took longer than 50ms (--max-time)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_waiting_past_its_time_budget_ends_at_the_deadline() {
+    let mut engine = async_engine();
+    engine.set_limits(asterism::Limits { max_memory: 1 << 30, max_time: Some(Duration::from_secs(1)) });
+    let pipeline = engine.compile("t.cst", "a = slow(100, 1)\nb = slow(10000, 2)\nout a\nout b\n").unwrap();
+    let start = tokio::time::Instant::now();
+    let outcome = pipeline.run(&Inputs::default()).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+    assert_eq!(outputs(&outcome), r#"{"a":1}"#);
+    assert_eq!(outcome.errors()[0].message, "time budget exceeded: the run took longer than 1s (--max-time)");
+}

@@ -266,3 +266,41 @@ async fn lazy_values_a_lambda_captures_run_before_the_call_takes_its_permit() {
     let outcome = tokio::time::timeout(Duration::from_secs(60), f.run(src, "{}")).await;
     assert_eq!(outcome.map(|o| json(&o)).ok(), Some(r#"{"a1":[2]}"#.to_string()), "no deadlock on the permit");
 }
+
+#[test]
+fn a_timed_out_higher_order_call_stops_calling_its_lambda() {
+    let mut engine = Engine::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    engine
+        .register_fn("nap", &["ms"], move |ms: i64| {
+            c.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(ms as u64));
+            ms
+        })
+        .unwrap();
+    let p = engine.compile("t.cst", "xs = map(Range(0, 1000), i => nap(1)) with timeout: 20ms\nout xs\n").unwrap();
+    let outcome = p.run_blocking(&Inputs::default());
+    assert_eq!(messages(&outcome), ["stdlib.collection.map: timed out after 20ms"]);
+    assert!(calls.load(Ordering::Relaxed) < 1000, "the lambda stopped being called at the timeout");
+}
+
+#[test]
+fn attempts_abandoned_by_a_timeout_are_bounded_per_function() {
+    let mut engine = Engine::new();
+    let started = Arc::new(AtomicUsize::new(0));
+    let s = started.clone();
+    engine
+        .register_fn("stuck", &["ms"], move |ms: i64| {
+            s.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(ms as u64));
+            ms
+        })
+        .unwrap();
+    let p = engine.compile("t.cst", "x = stuck(300) with timeout: 5ms, retry: 9\nout x\n").unwrap();
+    let outcome = p.run_blocking(&Inputs::default());
+    let message = &messages(&outcome)[0];
+    assert!(message.starts_with("stuck: 4 attempts abandoned by their timeout still run"), "{message}");
+    assert!(message.ends_with("(failed after 10 attempts)"), "{message}");
+    assert_eq!(started.load(Ordering::Relaxed), 4, "no fifth attempt started while four still ran");
+}

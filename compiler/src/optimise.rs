@@ -38,6 +38,9 @@ fn mergeable(op: &Op, ty: &Type) -> bool {
     op.graphs().is_empty() && !may_fail(op, ty) && !matches!(op, Op::Input(_) | Op::Param(_) | Op::Capture(_))
 }
 
+/// The longest string constant folding makes.
+const MAX_FOLDED_STRING: usize = 4096;
+
 fn fold(spec: &mut DagSpec, g: usize) {
     for i in 0..spec.graphs[g].nodes.len() {
         let node = &spec.graphs[g].nodes[i];
@@ -57,7 +60,11 @@ fn fold(spec: &mut DagSpec, g: usize) {
             (Op::Not, [Const::Bool(b)]) => Some(Const::Bool(!b)),
             (Op::Arith(op), [Const::Int(a), Const::Int(b)]) => int_arith(*op, *a, *b).map(Const::Int),
             (Op::Arith(op), [Const::Float(a), Const::Float(b)]) => Some(Const::Float(float_arith(*op, *a, *b))),
-            (Op::Concat, [Const::Str(a), Const::Str(b)]) => Some(Const::Str(format!("{a}{b}"))),
+            // Only short strings: doubling a constant n times is 2^n bytes, which a run then
+            // builds under its budget instead of the compiler without one.
+            (Op::Concat, [Const::Str(a), Const::Str(b)]) if a.len() + b.len() <= MAX_FOLDED_STRING => {
+                Some(Const::Str(format!("{a}{b}")))
+            }
             (Op::Compare(op), [a, b]) => compare(*op, a, b).map(Const::Bool),
             (Op::Convert { from }, [Const::Int(n)])
                 if spec.types[*from as usize] == Type::Int && *ty == Type::Float =>

@@ -5,6 +5,7 @@
 //! It depends on no other Asterism crate.
 
 pub mod dag;
+pub mod limits;
 pub mod module;
 pub mod registry;
 pub mod report;
@@ -15,6 +16,7 @@ pub mod types;
 pub mod value;
 
 pub use dag::DagSpec;
+pub use limits::Limits;
 pub use module::{CallContext, HigherOrder, Module, ModuleError, ModuleResult};
 pub use registry::{Function, Registry, RegistryError, STDLIB_VERSION};
 pub use report::{Notice, NoticeKind, Reporter, Silent};

@@ -7,6 +7,7 @@
 //! CPU-heavy work), or itself (`HigherOrder`, whose lambdas are DAG sub-graphs). A synchronous
 //! module reports through its `CallContext`; no module prints.
 
+use crate::limits::Limits;
 use crate::report::{Notice, NoticeKind, Reporter};
 use crate::types::Type;
 use crate::value::Value;
@@ -56,6 +57,8 @@ pub struct CallContext<'a> {
     pub ret: &'a Type,
     /// The run's reporter.
     pub reporter: &'a dyn Reporter,
+    /// The run's budgets: a module building a value checks its size against them first.
+    pub limits: &'a Limits,
     /// The source line of the call.
     pub line: u32,
 }

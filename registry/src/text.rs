@@ -1,6 +1,7 @@
 //! The text form of values (SPEC §8.2), used by interpolation and `to-string`, and the Float text
 //! form (SPEC §8.3), also used in JSON output.
 
+use crate::limits::Limits;
 use crate::types::Type;
 use crate::value::Value;
 use std::fmt::Write;
@@ -11,8 +12,13 @@ pub fn float(x: f64, out: &mut String) {
     let _ = write!(out, "{x:?}");
 }
 
-/// Appends the text form of `value`, whose static type is `ty`.
-pub fn text(value: &Value, ty: &Type, out: &mut String) {
+/// Appends the text form of `value`, whose static type is `ty`, stopping soon after `out` holds
+/// more than `limit` bytes (the caller then fails rather than keeps the text: a value built of
+/// shared parts can be far larger written out than in memory).
+pub fn text(value: &Value, ty: &Type, out: &mut String, limit: usize) {
+    if out.len() > limit {
+        return;
+    }
     match (value, ty) {
         (Value::Str(s), _) => out.push_str(s),
         (Value::Int(n), _) => {
@@ -22,9 +28,9 @@ pub fn text(value: &Value, ty: &Type, out: &mut String) {
         (Value::Bool(b), _) => out.push_str(if *b { "true" } else { "false" }),
         (Value::None, _) => {}
         (Value::Tagged(tag, inner), Type::Union(members)) => {
-            text(inner, members.get(*tag as usize).unwrap_or(&Type::Nothing), out)
+            text(inner, members.get(*tag as usize).unwrap_or(&Type::Nothing), out, limit)
         }
-        (v, Type::Optional(inner)) => text(&v.clone().unwrap_some(), inner, out),
+        (v, Type::Optional(inner)) => text(&v.clone().unwrap_some(), inner, out, limit),
         (Value::Record(fields), Type::Record(record)) => {
             out.push('{');
             for (i, ((name, field_ty), v)) in record.fields().iter().zip(fields.iter()).enumerate() {
@@ -32,7 +38,7 @@ pub fn text(value: &Value, ty: &Type, out: &mut String) {
                     out.push_str(", ");
                 }
                 let _ = write!(out, "{name}: ");
-                text(v, field_ty, out);
+                text(v, field_ty, out, limit);
             }
             out.push('}');
         }
@@ -42,9 +48,9 @@ pub fn text(value: &Value, ty: &Type, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                text(key, k, out);
+                text(key, k, out, limit);
                 out.push_str(": ");
-                text(val, v, out);
+                text(val, v, out, limit);
             }
             out.push('}');
         }
@@ -59,7 +65,10 @@ pub fn text(value: &Value, ty: &Type, out: &mut String) {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    text(&item, elem, out);
+                    if out.len() > limit {
+                        return;
+                    }
+                    text(&item, elem, out, limit);
                 }
                 out.push(']');
             }
@@ -68,11 +77,11 @@ pub fn text(value: &Value, ty: &Type, out: &mut String) {
     }
 }
 
-/// The text form as a new string.
-pub fn to_text(value: &Value, ty: &Type) -> String {
+/// The text form as a new string, or the budget's message when it is longer than `limits` allow.
+pub fn to_text(value: &Value, ty: &Type, limits: &Limits) -> Result<String, String> {
     let mut out = String::new();
-    text(value, ty, &mut out);
-    out
+    text(value, ty, &mut out, limits.string_bytes());
+    limits.string(out.len()).map(|()| out)
 }
 
 #[cfg(test)]
@@ -102,6 +111,10 @@ mod tests {
         }
     }
 
+    fn to_text(value: &Value, ty: &Type) -> String {
+        super::to_text(value, ty, &Limits::default()).unwrap()
+    }
+
     #[test]
     fn text_of_compound_values() {
         let rec = Type::record([(Name::from("b"), Type::String), (Name::from("a"), Type::Int)]);
@@ -116,6 +129,20 @@ mod tests {
         let u = Type::union([Type::Int, Type::String]);
         assert_eq!(to_text(&Value::Tagged(0, Value::Int(3).into()), &u), "3");
         assert_eq!(to_text(&Value::Record(Arc::from([])), &Type::record([])), "{}");
+    }
+
+    #[test]
+    fn text_longer_than_the_budget_stops_early_and_fails() {
+        // A list of a list of … 40 levels deep, each holding the one below twice: 2^40 numbers
+        // written out, a few hundred bytes in memory.
+        let (mut v, mut ty) = (Value::Ints([1, 2].into()), Type::list(Type::Int));
+        for _ in 0..40 {
+            v = Value::List([v.clone(), v].into());
+            ty = Type::list(ty);
+        }
+        let limits = Limits { max_memory: 1 << 20, max_time: None };
+        let e = super::to_text(&v, &ty, &limits).unwrap_err();
+        assert!(e.starts_with("value too large: a string of "), "{e}");
     }
     use std::sync::Arc;
 }

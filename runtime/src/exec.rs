@@ -20,6 +20,7 @@ pub(crate) mod owner;
 
 use crate::outcome::RunError;
 use crate::plan::{ExecutionPlan, GraphPlan, Kind, NodePlan};
+use crate::values::budget::Budget;
 use crate::values::ops;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots, Thunk};
 use asterism_registry::Reporter;
@@ -28,6 +29,7 @@ use asterism_registry::value::Value;
 use owner::{Next, truthy};
 use parking_lot::Mutex;
 use std::sync::Arc;
+use tokio::time::Instant;
 
 /// What all graphs of one run share.
 #[derive(Clone, Copy)]
@@ -41,6 +43,11 @@ pub(crate) struct RunCx<'a> {
     pub root: &'a Mutex<Vec<RunError>>,
     /// Where the run's notices go (`log`, `on_error: log`).
     pub reporter: &'a dyn Reporter,
+    /// The memory and time the run may take.
+    pub budget: &'a Budget,
+    /// When the attempt this work belongs to times out (a higher-order call's `timeout`): its
+    /// lambdas stop being called then.
+    pub until: Option<Instant>,
 }
 
 /// The environment of one graph invocation.
@@ -131,7 +138,36 @@ impl RunCx<'_> {
         r
     }
 
-    /// Evaluates node `i` of `plan`, whose earlier nodes are in `slots`.
+    /// `v`, made by `node`, once charged to the budget when the node allocates.
+    #[inline(always)]
+    pub fn charged(&self, node: &NodePlan, v: Value) -> NodeResult {
+        match node.kind.allocates() {
+            true => self.keep(node, v),
+            false => Ok(v),
+        }
+    }
+
+    /// `v`, a value `node` made, once charged to the budget.
+    #[inline(always)]
+    fn keep(&self, node: &NodePlan, v: Value) -> NodeResult {
+        match self.budget.charge(&v) {
+            Ok(()) => Ok(v),
+            Err(m) => Err(self.over_budget(node, m)),
+        }
+    }
+
+    /// The failure of `node` past the budget: recorded in the run's own list (whoever handles
+    /// the node's other failures), the first time only.
+    #[cold]
+    fn over_budget(&self, node: &NodePlan, message: Option<String>) -> Failed {
+        if let Some(message) = message {
+            self.root.lock().push(RunError::at(node.at, message));
+        }
+        Failed
+    }
+
+    /// Evaluates node `i` of `plan`, whose earlier nodes are in `slots`, within the run's budget:
+    /// a node that makes a value (`Kind::allocates`) is charged for it.
     pub fn node<S: Slots + ?Sized>(
         &self,
         plan: &GraphPlan,
@@ -141,6 +177,9 @@ impl RunCx<'_> {
         scratch: &mut Scratch,
     ) -> NodeResult {
         let node = &plan.nodes[i];
+        if let Err(m) = self.budget.tick() {
+            return Err(self.over_budget(node, m));
+        }
         let mut inputs = [&Value::None; 2];
         for (k, &x) in node.inputs.iter().enumerate() {
             match slots.at(x) {
@@ -169,7 +208,8 @@ impl RunCx<'_> {
             Kind::Const(v) => Ok(v.clone()),
             // One argument is passed straight from its slot; more are gathered in a buffer.
             Kind::Call(call) if node.inputs.len() == 1 && call.policy.is_none() => {
-                self.call(node, call, std::slice::from_ref(a))
+                let v = self.call(node, call, std::slice::from_ref(a))?;
+                self.keep(node, v)
             }
             Kind::Call(call) => {
                 let args = gather(scratch);
@@ -178,7 +218,7 @@ impl RunCx<'_> {
                     Some(policy) => self.call_with(node, call, policy, &args, slots, scratch),
                 };
                 scratch.give_values(args);
-                r
+                self.keep(node, r?)
             }
             Kind::HigherOrder(h) => {
                 let captures = self.captures(h.lambda, slots, scratch);
@@ -195,30 +235,32 @@ impl RunCx<'_> {
                 };
                 scratch.give_values(args);
                 scratch.give_slots(captures);
-                r
+                self.keep(node, r?)
             }
-            Kind::Field { index, lifted, elem } => Ok(ops::field(a, *index, *lifted, *elem)),
-            Kind::Project { indices, lifted } => Ok(ops::project(a, indices, *lifted)),
-            Kind::List(elem) => Ok(ops::list(node.inputs.iter().map(|&x| slots.at(x).value_or_default()), *elem)),
+            Kind::Field { index, lifted, elem } => self.charged(node, ops::field(a, *index, *lifted, *elem)),
+            Kind::Project { indices, lifted } => self.charged(node, ops::project(a, indices, *lifted)),
+            Kind::List(elem) => {
+                self.keep(node, ops::list(node.inputs.iter().map(|&x| slots.at(x).value_or_default()), *elem))
+            }
             Kind::Record(layout) => {
                 let values = gather(scratch);
                 let r = ops::record(&values, layout);
                 scratch.give_values(values);
-                Ok(r)
+                self.keep(node, r)
             }
             Kind::Neg => op(ops::neg(a)),
             Kind::Not => Ok(Value::Bool(!truthy(a))),
             Kind::Arith(o) => op(ops::arith(*o, a, b)),
-            Kind::Concat => Ok(ops::concat(a, b)),
-            Kind::Merge { shape, fields } => op(ops::merge(*shape, fields, a, b)),
+            Kind::Concat => self.keep(node, op(ops::concat(a, b, self.budget.limits()))?),
+            Kind::Merge { shape, fields } => self.keep(node, op(ops::merge(*shape, fields, a, b))?),
             Kind::Compare(o) => Ok(Value::Bool(ops::compare(*o, a, b))),
             Kind::Interp(parts) => {
                 let values = gather(scratch);
-                let r = ops::interpolate(parts, &values);
+                let r = ops::interpolate(parts, &values, self.budget.limits());
                 scratch.give_values(values);
-                Ok(r)
+                self.keep(node, op(r)?)
             }
-            Kind::Convert(c) => Ok(c.apply(a.clone())),
+            Kind::Convert(c) => self.keep(node, c.apply(a.clone())),
             // Owners: run the deferred graphs the rule chooses (`owner`); most decide at once.
             kind => {
                 let next = owner::start(kind, a);

@@ -32,5 +32,6 @@ pub mod json;
 
 pub use outcome::{Event, RunError, RunOutcome, Status};
 pub use plan::{ExecutionPlan, PrepareError};
+pub use run::Env;
 pub use services::cache::{self, CacheBackend, CacheStats, MemoryBackend};
 pub use services::{DEFAULT_CACHE, Services};

@@ -23,6 +23,7 @@ use asterism_registry::types::Type;
 use asterism_registry::value::{ElemKind, Value};
 use parking_lot::Mutex;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 #[derive(Debug)]
 pub struct ExecutionPlan {
@@ -31,6 +32,8 @@ pub struct ExecutionPlan {
     pub(crate) graphs: Vec<GraphPlan>,
     pub(crate) input_types: Vec<Type>,
     pub(crate) outputs: Vec<OutputPlan>,
+    /// For each node of the main graph, the outputs it gives (their indices).
+    pub(crate) outputs_at: Vec<Box<[u32]>>,
     /// Per-run buffers of finished runs, reused by the next (synchronous) run.
     pub(crate) pool: Mutex<Vec<State>>,
 }
@@ -41,6 +44,8 @@ pub(crate) struct Target {
     pub name: Arc<str>,
     pub module: Module,
     pub verified: bool,
+    /// Synchronous attempts a timeout abandoned that are still running (they cannot be stopped).
+    pub abandoned: Arc<AtomicUsize>,
 }
 
 #[derive(Debug)]
@@ -192,6 +197,18 @@ impl ExecutionPlan {
 }
 
 impl Kind {
+    /// Whether a node of this kind makes a new value (charged to the run's memory budget) rather
+    /// than passing one on.
+    #[inline]
+    pub(crate) fn allocates(&self) -> bool {
+        match self {
+            Kind::Call(_) | Kind::HigherOrder(_) | Kind::List(_) | Kind::Record(_) | Kind::Concat => true,
+            Kind::Merge { .. } | Kind::Interp(_) | Kind::Convert(_) => true,
+            Kind::Field { lifted, .. } | Kind::Project { lifted, .. } => *lifted,
+            _ => false,
+        }
+    }
+
     /// The deferred graphs a node of this kind owns and runs only when it decides so (SPEC §7.2):
     /// the arms of `if` and `branch`, the right side of `and`/`or`, a guarded value, a `??`
     /// default, `match` bodies, a lazy call's graph.

@@ -21,6 +21,7 @@ use crate::outcome::RunError;
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use crate::policy::Policy;
 use crate::services::limit::{Gate, Held};
+use crate::values::budget::Budget;
 use crate::values::slot::{NodeResult, Scratch, Slot, Slots, Thunk};
 use asterism_registry::Reporter;
 use asterism_registry::dag::{GraphId, NodeId};
@@ -31,6 +32,7 @@ use futures_util::{FutureExt, future};
 use parking_lot::Mutex;
 use std::future::Future;
 use std::sync::Arc;
+use tokio::time::Instant;
 
 /// What the futures of one run share.
 pub(crate) struct Shared {
@@ -41,15 +43,19 @@ pub(crate) struct Shared {
     /// The run's own list, where lazy calls record their failures wherever they are forced.
     pub root: Arc<Mutex<Vec<RunError>>>,
     pub reporter: Arc<dyn Reporter>,
+    pub budget: Arc<Budget>,
     /// The concurrency permits held by the calls this work runs inside (a higher-order call's
     /// lambdas run inside it): a call needing one of them takes no second one (SPEC §6.4).
     pub held: Held,
+    /// When the attempt this work belongs to times out.
+    pub until: Option<Instant>,
 }
 
 impl Shared {
-    pub fn new(plan: Arc<ExecutionPlan>, inputs: Arc<[Value]>, reporter: Arc<dyn Reporter>) -> Shared {
+    pub fn new(plan: Arc<ExecutionPlan>, inputs: Arc<[Value]>, reporter: Arc<dyn Reporter>, budget: Budget) -> Shared {
         let errors: Arc<Mutex<Vec<RunError>>> = Default::default();
-        Shared { plan, inputs, root: errors.clone(), errors, reporter, held: Held::default() }
+        let budget = Arc::new(budget);
+        Shared { plan, inputs, root: errors.clone(), errors, reporter, budget, held: Held::default(), until: None }
     }
 
     pub fn cx(&self) -> RunCx<'_> {
@@ -59,31 +65,38 @@ impl Shared {
             errors: &self.errors,
             root: &self.root,
             reporter: &*self.reporter,
+            budget: &self.budget,
+            until: self.until,
         }
     }
 
     /// The same run recording in `errors`.
-    fn with_errors(&self, errors: Arc<Mutex<Vec<RunError>>>, held: Held) -> Arc<Shared> {
-        let (plan, inputs, root, reporter) =
-            (self.plan.clone(), self.inputs.clone(), self.root.clone(), self.reporter.clone());
-        Arc::new(Shared { plan, inputs, errors, root, reporter, held })
+    fn with_errors(&self, errors: Arc<Mutex<Vec<RunError>>>, held: Held, until: Option<Instant>) -> Arc<Shared> {
+        let (plan, inputs, root, reporter, budget) =
+            (self.plan.clone(), self.inputs.clone(), self.root.clone(), self.reporter.clone(), self.budget.clone());
+        Arc::new(Shared { plan, inputs, errors, root, reporter, budget, held, until })
     }
 
     /// The same run with a separate error list.
     pub fn isolated(&self) -> Arc<Shared> {
-        self.with_errors(Default::default(), self.held.clone())
+        self.with_errors(Default::default(), self.held.clone(), self.until)
     }
 
-    /// The same run with a separate error list, inside a call holding `permit`'s limiter.
-    pub fn isolated_holding(&self, gate: Option<&Arc<Gate>>) -> Arc<Shared> {
-        self.with_errors(Default::default(), self.held.with(gate))
+    /// The same run with a separate error list, for an attempt of a call holding `gate`'s
+    /// permit and timing out at `until`.
+    pub fn attempt(&self, gate: Option<&Arc<Gate>>, until: Option<Instant>) -> Arc<Shared> {
+        let until = match (self.until, until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.with_errors(Default::default(), self.held.with(gate), until)
     }
 
     /// The same run recording in the run's own error list.
     fn rooted(self: &Arc<Self>) -> Arc<Shared> {
         match Arc::ptr_eq(&self.errors, &self.root) {
             true => self.clone(),
-            false => self.with_errors(self.root.clone(), self.held.clone()),
+            false => self.with_errors(self.root.clone(), self.held.clone(), self.until),
         }
     }
 
@@ -156,14 +169,36 @@ pub(crate) async fn schedule(
             }
             complete(plan, i, slot, &mut slots, &mut remaining, &mut ready, done);
         }
-        match pending.next().await {
-            Some((i, Step::Done(r))) => complete(plan, i, Slot::of(r), &mut slots, &mut remaining, &mut ready, done),
+        let next = match shared.budget.deadline() {
+            None => pending.next().await,
+            Some(deadline) => tokio::select! {
+                next = pending.next() => next,
+                () = tokio::time::sleep_until(deadline) => {
+                    // Whatever still runs is abandoned; what finished stays.
+                    if let Some(message) = shared.budget.expired() {
+                        let at = plan.nodes.get(pending_node(&slots)).map(|n| n.at).unwrap_or_default();
+                        shared.root.lock().push(RunError::at(at, message));
+                    }
+                    break;
+                }
+            },
+        };
+        match next {
+            Some((i, Step::Done(r))) => {
+                let r = r.and_then(|v| shared.cx().charged(&plan.nodes[i as usize], v));
+                complete(plan, i, Slot::of(r), &mut slots, &mut remaining, &mut ready, done)
+            }
             Some((i, Step::Restart)) => ready.push(i),
             Some((i, Step::Forced)) => done(i, &slots[i as usize]),
             None => break,
         }
     }
     slots
+}
+
+/// The first node that has not completed (where a passed deadline is reported).
+fn pending_node(slots: &[Slot]) -> usize {
+    slots.iter().position(|s| matches!(s, Slot::Empty)).unwrap_or_default()
 }
 
 /// Records node `i`'s slot; a failure fails at once every node taking `i` as an input.

@@ -407,7 +407,8 @@ fn a_byte_order_mark_may_open_the_document() {
 fn values_given_alone_replace_the_documents_and_name_their_flag() {
     use asterism_runtime::json::parse_inputs_given;
     let inputs = [("n", Type::Int), ("s", Type::String)];
-    let given = |pairs: &[(&str, &str)]| parse_inputs_given(r#"{"n": "bad", "s": "doc"}"#, pairs, &inputs);
+    let given =
+        |pairs: &[(&str, &str)]| parse_inputs_given(r#"{"n": "bad", "s": "doc"}"#, pairs, &inputs, &Default::default());
     let values = given(&[("n", "41"), ("s", "plain text")]).unwrap();
     assert!(matches!(values[0], Value::Int(41)));
     assert_eq!(values[1].as_str(), Some("plain text"), "not JSON: the text itself");

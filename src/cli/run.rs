@@ -12,8 +12,7 @@ use super::{
 };
 use asterism::diagnostics::MAX_SHOWN;
 use asterism::render::Source;
-use asterism::{Diagnostics, Engine, Inputs, Layout, Notice, Outcome, Pipeline, Status, StreamEvent};
-use futures_util::StreamExt;
+use asterism::{Diagnostics, Engine, Inputs, Layout, Notice, Outcome, Pipeline, Status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,6 +23,7 @@ pub struct Args {
     pub json: bool,
     pub stream: bool,
     pub stats: bool,
+    pub limits: asterism::Limits,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -41,6 +41,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut engine = Engine::new();
     engine.set_reporter(|notice: Notice| eprint(&format!("{notice}\n")));
+    engine.set_limits(args.limits);
     let name = args.file.to_string_lossy();
     let (pipeline, to_cache) = match pipeline(&engine, &name, &bytes) {
         Ok(p) => p,
@@ -70,7 +71,7 @@ pub fn run(args: Args) -> ExitCode {
         plan_cache::store(&path, pipeline.spec());
     }
     let started = std::time::Instant::now();
-    let outcome = if args.stream { stream(&pipeline, inputs) } else { pipeline.run_blocking(&inputs) };
+    let outcome = if args.stream { stream(&pipeline, &inputs) } else { pipeline.run_blocking(&inputs) };
     let elapsed = started.elapsed();
     let code = report(&args, &name, &bytes, &outcome);
     if args.stats {
@@ -122,28 +123,12 @@ fn input_error(errors: &[String], json: bool) -> ExitCode {
     ExitCode::from(EXIT_INPUT_ERROR)
 }
 
-/// Runs with output events printed as JSON lines.
-fn stream(pipeline: &Pipeline, inputs: Inputs) -> Outcome {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => panic!("cannot start an async runtime: {e}"),
-    };
-    let outcome = rt.block_on(async {
-        let mut events = pipeline.run_stream(inputs);
-        while let Some(event) = events.next().await {
-            match event {
-                StreamEvent::Output { name, value } => {
-                    let value = pipeline.output_json(&name, &value, Layout::Compact).unwrap_or_default();
-                    println(&format!("{{\"output\":{},\"value\":{value}}}", serde_json::Value::from(&*name)));
-                }
-                StreamEvent::Done(outcome) => return outcome,
-            }
-        }
-        unreachable!("a run always ends with Done")
-    });
-    // Attempts abandoned by a timeout may still be running: not waited for.
-    rt.shutdown_background();
-    outcome
+/// Runs with each output printed as a JSON line the moment it is ready.
+fn stream(pipeline: &Pipeline, inputs: &Inputs) -> Outcome {
+    pipeline.run_blocking_with(inputs, &mut |name, value| {
+        let value = pipeline.output_json(name, value, Layout::Compact).unwrap_or_default();
+        println(&format!("{{\"output\":{},\"value\":{value}}}", serde_json::Value::from(name)));
+    })
 }
 
 fn report(args: &Args, name: &str, source: &[u8], outcome: &Outcome) -> ExitCode {

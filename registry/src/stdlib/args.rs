@@ -147,7 +147,7 @@ pub(in crate::stdlib) fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -
 
 /// The most elements a function builds from a size argument (as `Range` does): larger requests
 /// fail instead of exhausting memory.
-pub(in crate::stdlib) const MAX_ELEMENTS: usize = 10_000_000;
+pub(in crate::stdlib) const MAX_ELEMENTS: usize = crate::limits::MAX_ELEMENTS as usize;
 
 /// `n` zeros, or an error when `n` is absurdly large.
 pub(in crate::stdlib) fn zeros(n: usize) -> Result<Vec<f64>> {
@@ -166,6 +166,7 @@ pub(super) fn sum(xs: impl Iterator<Item = f64>) -> f64 {
 /// Calling modules in tests the way the runtime does.
 #[cfg(test)]
 pub(crate) mod testing {
+    use crate::limits::Limits;
     use crate::module::{CallContext, Module, ModuleResult};
     use crate::report::Silent;
     use crate::signature::Signature;
@@ -192,7 +193,9 @@ pub(crate) mod testing {
     /// Calls `name` with explicit instantiated types.
     pub(crate) fn call_typed(name: &str, args: &[Value], arg_types: &[Type], ret: &Type) -> ModuleResult {
         match module(entry(name).0) {
-            Some(Module::Sync(f)) => f(args, &CallContext { arg_types, ret, reporter: &Silent, line: 1 }),
+            Some(Module::Sync(f)) => {
+                f(args, &CallContext { arg_types, ret, reporter: &Silent, limits: &Limits::default(), line: 1 })
+            }
             other => panic!("{name}: expected a synchronous module, got {other:?}"),
         }
     }

@@ -23,7 +23,7 @@ pub(super) fn module(name: &str) -> Option<Module> {
         "stdlib.bool.or" => Module::sync(|args| Ok(Value::Bool(args::boolean(args, 0)? | args::boolean(args, 1)?))),
         "stdlib.bool.not" => Module::sync(|args| Ok(Value::Bool(!args::boolean(args, 0)?))),
         "stdlib.convert.to-string" => Module::sync_typed(|args, cx| {
-            Ok(Value::str(to_text(args::arg(args, 0)?, cx.arg_types.first().unwrap_or(&Type::Nothing))))
+            Ok(Value::str(to_text(args::arg(args, 0)?, cx.arg_types.first().unwrap_or(&Type::Nothing), cx.limits)?))
         }),
         // `as` truncates toward zero, saturates, and maps NaN to 0.
         "stdlib.convert.to-int" => numeric(|[n]| Ok(Value::Int(n)), |[x]| Ok(Value::Int(x as i64))),
@@ -239,7 +239,14 @@ mod tests {
         use crate::report::{Notice, NoticeKind};
         let seen = std::sync::Mutex::new(Vec::new());
         let reporter = |n: Notice| seen.lock().unwrap().push(n);
-        let cx = CallContext { arg_types: &[Type::String], ret: &Type::String, reporter: &reporter, line: 7 };
+        let limits = crate::limits::Limits::default();
+        let cx = CallContext {
+            arg_types: &[Type::String],
+            ret: &Type::String,
+            reporter: &reporter,
+            limits: &limits,
+            line: 7,
+        };
         let v = super::log(&[s("hello")], &cx).unwrap();
         assert!(matches!(v, Value::Str(t) if &*t == "hello"));
         let notice = Notice { kind: NoticeKind::Log, message: "hello".into(), line: 7 };

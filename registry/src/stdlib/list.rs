@@ -17,6 +17,7 @@ pub(super) fn module(name: &str) -> Option<Module> {
         "list-sum" => Module::sync_typed(sum),
         "list-concat" => Module::sync_typed(|args, cx| {
             let (a, b) = (args::list(args, 0)?, args::list(args, 1)?);
+            cx.limits.list(a.len().saturating_add(b.len()))?;
             Ok(build(ret_elem_kind(cx), a.iter().chain(b.iter())))
         }),
         "list-contains" => Module::sync(|args| {
@@ -97,7 +98,9 @@ fn unique(list: ListView<'_>) -> Vec<Value> {
 
 fn flatten(args: &[Value], cx: &CallContext<'_>) -> ModuleResult {
     let lists = args::list(args, 0)?;
-    let mut items = Vec::new();
+    let total = lists.iter().fold(0usize, |n, inner| n.saturating_add(inner.as_list().map_or(0, |l| l.len())));
+    cx.limits.list(total)?;
+    let mut items = Vec::with_capacity(total);
     for inner in lists.iter() {
         items.extend(inner.as_list().ok_or("argument 1 is not a list of lists")?.iter());
     }

@@ -3,20 +3,30 @@
 //! The prelude's text functions (§9.9) reuse these modules and `split_pieces`.
 
 use super::args::{self, strings};
-use crate::module::{Module, ModuleResult};
+use crate::module::{CallContext, Module, ModuleResult};
 use crate::value::Value;
 use std::sync::Arc;
 
 pub(super) fn module(name: &str) -> Option<Module> {
     Some(match name {
-        "concat" => binary(|a, b| Value::str(format!("{a}{b}"))),
+        "concat" => Module::sync_typed(|args, cx| {
+            let (a, b) = (args::string(args, 0)?, args::string(args, 1)?);
+            cx.limits.string(a.len().saturating_add(b.len()))?;
+            Ok(Value::str(format!("{a}{b}")))
+        }),
         "string-length" => unary(|s| Value::Int(scalar_count(s))),
-        "join" => Module::sync(join),
+        "join" => Module::sync_typed(join),
         "split" => binary(|s, sep| strings(split_pieces(s, sep))),
         "contains" => binary(|s, sub| Value::Bool(s.contains(sub))),
         "trim" => unary(|s| Value::str(trim(s))),
-        "replace" => Module::sync(|args| {
+        "replace" => Module::sync_typed(|args, cx| {
             let (s, target, replacement) = (args::string(args, 0)?, args::string(args, 1)?, args::string(args, 2)?);
+            // How long the result is, before building it: each match (an empty target matches
+            // before every scalar and at the end) trades its length for the replacement's.
+            let matches = if target.is_empty() { s.chars().count() + 1 } else { s.matches(target).count() };
+            let length = (s.len() - matches.saturating_mul(target.len()))
+                .saturating_add(matches.saturating_mul(replacement.len()));
+            cx.limits.string(length)?;
             Ok(Value::str(s.replace(target, replacement)))
         }),
         "upper" => unary(upper),
@@ -82,10 +92,15 @@ pub(super) fn split_pieces<'a>(s: &'a str, separator: &str) -> Vec<&'a str> {
     }
 }
 
-fn join(args: &[Value]) -> ModuleResult {
+fn join(args: &[Value], cx: &CallContext<'_>) -> ModuleResult {
     let separator = args::string(args, 1)?;
-    let mut out = String::new();
-    for (i, item) in args::list(args, 0)?.iter().enumerate() {
+    let list = args::list(args, 0)?;
+    let length = list.iter().fold(separator.len().saturating_mul(list.len().saturating_sub(1)), |n, item| {
+        n.saturating_add(item.as_str().map_or(0, str::len))
+    });
+    cx.limits.string(length)?;
+    let mut out = String::with_capacity(length);
+    for (i, item) in list.iter().enumerate() {
         if i > 0 {
             out.push_str(separator);
         }

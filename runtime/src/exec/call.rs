@@ -14,9 +14,9 @@ use crate::plan::{CallPlan, ExecutionPlan, HofPlan, NodePlan};
 use crate::policy::{Policy, Settled, apply};
 use crate::values::convert::conform;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots};
-use asterism_registry::Reporter;
 use asterism_registry::module::{CallContext, Module, ModuleResult};
 use asterism_registry::value::Value;
+use asterism_registry::{Limits, Reporter};
 use parking_lot::Mutex;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -54,19 +54,20 @@ fn panic_text(payload: &(dyn Any + Send)) -> String {
 
 /// Runs the synchronous module of `call` at `node`: its value, or the message of its failure. A
 /// panic is a failure of the call, never of the process.
-#[inline]
+#[inline(always)]
 pub(crate) fn execute(
     plan: &ExecutionPlan,
     node: &NodePlan,
     call: &CallPlan,
     args: &[Value],
     reporter: &dyn Reporter,
+    limits: &Limits,
 ) -> Result<Value, String> {
     let target = &plan.functions[call.function as usize];
     let Module::Sync(f) = &target.module else {
         return Err(format!("{}: cannot run an asynchronous module here", target.name));
     };
-    let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret, reporter, line: node.at.line };
+    let cx = CallContext { arg_types: &call.arg_types, ret: &call.ret, reporter, limits, line: node.at.line };
     match catch_unwind(AssertUnwindSafe(|| f(args, &cx))) {
         // The path of the standard library, kept short.
         Ok(Ok(v)) if target.verified => Ok(v),
@@ -79,7 +80,7 @@ impl RunCx<'_> {
     /// Runs a synchronous module; a failure is a root failure of `node`.
     #[inline]
     pub fn call(&self, node: &NodePlan, call: &CallPlan, args: &[Value]) -> NodeResult {
-        execute(self.plan, node, call, args, self.reporter).map_err(|m| self.fail(node, m))
+        execute(self.plan, node, call, args, self.reporter, self.budget.limits()).map_err(|m| self.fail(node, m))
     }
 
     /// A module call whose policy does not wait, on this thread.
@@ -93,7 +94,9 @@ impl RunCx<'_> {
         slots: &S,
         scratch: &mut Scratch,
     ) -> NodeResult {
-        let attempt = || execute(self.plan, node, call, args, self.reporter).map_err(|m| Fault::at(node.at, m));
+        let attempt = || {
+            execute(self.plan, node, call, args, self.reporter, self.budget.limits()).map_err(|m| Fault::at(node.at, m))
+        };
         let settled = apply::here(policy, self.reporter, node.at, attempt);
         self.settled(settled, slots, scratch)
     }

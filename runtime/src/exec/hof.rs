@@ -10,9 +10,10 @@
 use super::{Frame, RunCx};
 use crate::exec::owner::truthy;
 use crate::plan::{HofPlan, NodePlan};
-use crate::values::slot::{NodeResult, Scratch, Slot};
+use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
 use asterism_registry::module::HigherOrder;
 use asterism_registry::value::{self, ListBuilder, ListView, Value};
+use tokio::time::Instant;
 
 /// What a higher-order call needs next.
 pub(crate) enum Need {
@@ -158,7 +159,12 @@ pub(crate) fn run(
     scratch: &mut Scratch,
 ) -> NodeResult {
     let (mut hof, mut need) = Hof::start(h, args).map_err(|m| cx.fail(node, m.into()))?;
-    let mut call = |params: &[Value]| cx.graph(h.lambda, Frame { params, captures }, scratch);
+    // Past the attempt's timeout no lambda is called: the attempt fails, and its caller reports
+    // the timeout.
+    let mut call = |params: &[Value]| match cx.until.is_some_and(|until| Instant::now() >= until) {
+        true => Err(Failed),
+        false => cx.graph(h.lambda, Frame { params, captures }, scratch),
+    };
     loop {
         need = match need {
             Need::Call => {

@@ -18,7 +18,7 @@
 use super::report::{self, Ctx, Path};
 use super::typed::Typed;
 use super::visit::{Any, Handler, Key, Scalar, Skip, drain_seq};
-use asterism_registry::{Type, Value};
+use asterism_registry::{Limits, Type, Value};
 use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess};
 use std::borrow::Borrow;
 
@@ -32,18 +32,22 @@ pub fn parse_inputs<N: AsRef<str>, T: Borrow<Type>>(
     doc: impl AsRef<[u8]>,
     inputs: &[(N, T)],
 ) -> Result<Vec<Value>, Vec<String>> {
-    parse_inputs_given(doc, &[] as &[(&str, &[u8])], inputs)
+    parse_inputs_given(doc, &[] as &[(&str, &[u8])], inputs, &Limits::default())
 }
 
 /// Parses the inputs document, then the values `given` as `(name, text)` pairs, which replace
-/// the document's values of those names.
+/// the document's values of those names; the values of each input may take at most the
+/// `limits`' memory budget (a larger document is refused as it is read).
 pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
     doc: impl AsRef<[u8]>,
     given: &[(impl AsRef<str>, impl AsRef<[u8]>)],
     inputs: &[(N, T)],
+    limits: &Limits,
 ) -> Result<Vec<Value>, Vec<String>> {
+    let budget = limits.max_memory;
     let position = |k: &str| inputs.iter().position(|(n, _)| n.as_ref() == k);
-    let mut found = Found { inputs, slots: (0..inputs.len()).map(|_| Slot::default()).collect() };
+    let slot = || Slot { value: None, given: false, ctx: Ctx::new(budget) };
+    let mut found = Found { inputs, slots: (0..inputs.len()).map(|_| slot()).collect() };
     for (name, _) in given {
         if let Some(i) = position(name.as_ref()) {
             found.slots[i].given = true;
@@ -53,6 +57,7 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
     let doc = doc.as_ref();
     let doc = doc.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(doc);
     match backend::parse(doc, Document(&mut found)) {
+        Err(detail) if detail.contains(report::OVER_BUDGET) => return Err(vec![report::over_budget(budget)]),
         Err(detail) => return Err(vec![report::unreadable(detail)]),
         Ok(false) => return Err(vec![report::NOT_AN_OBJECT.to_owned()]),
         Ok(true) => {}
@@ -60,20 +65,20 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
     for (name, text) in given {
         let Some(i) = position(name.as_ref()) else { continue };
         let (ty, slot) = (inputs[i].1.borrow(), &mut found.slots[i]);
-        slot.ctx = Ctx::new();
+        slot.ctx = Ctx::new(budget);
         let text = text.as_ref();
         slot.value = match backend::parse(text, Given { ty, ctx: &mut slot.ctx }) {
             Ok(value) => Some(value),
             // JSON in form that a reader refuses (a number beyond Float, a lone surrogate in a
             // quoted string): an error, not a string that looks like what was meant.
             Err(detail) if looks_like_json(text, &detail) => {
-                slot.ctx = Ctx::new();
+                slot.ctx = Ctx::new(budget);
                 let _ = slot.ctx.report::<de::value::Error>(&Path::ROOT, &format!("not valid JSON: {detail}"));
                 Some(Value::None)
             }
             // Not JSON: the text is the value, a string.
             Err(_) => {
-                slot.ctx = Ctx::new();
+                slot.ctx = Ctx::new(budget);
                 let text = String::from_utf8_lossy(text);
                 let de: de::value::StrDeserializer<'_, de::value::Error> = text.as_ref().into_deserializer();
                 Typed { ty, ctx: &mut slot.ctx, path: &Path::ROOT }.deserialize(de).ok()
@@ -91,7 +96,6 @@ fn looks_like_json(text: &[u8], detail: &str) -> bool {
 }
 
 /// An input's value, whether it was given alone, and its problems.
-#[derive(Default)]
 struct Slot {
     value: Option<Value>,
     given: bool,
@@ -185,10 +189,18 @@ mod backend {
     use serde::de::DeserializeSeed;
     use simd_json::{Buffers, Deserializer, INPUT_PADDING, Tape, fill_tape_padded};
 
+    /// Documents larger than this go to serde_json, which reads as it goes: simd-json's copy of
+    /// the document and its tape (8 bytes per value and more) would double what a large document
+    /// costs in memory.
+    const LARGE: usize = 8 << 20;
+
     /// Reads `doc` with simd-json; a document it refuses goes to serde_json, which decides.
     /// simd-json unescapes strings in place, so it reads a padded copy of the document.
     pub(super) fn parse<T, S: for<'de> DeserializeSeed<'de, Value = T>>(doc: &[u8], seed: S) -> Result<T, String> {
         let len = doc.len();
+        if len > LARGE {
+            return super::reference::parse(doc, seed);
+        }
         let mut bytes = Vec::with_capacity(len + INPUT_PADDING);
         bytes.extend_from_slice(doc);
         bytes.resize(len + INPUT_PADDING, b' ');

@@ -8,6 +8,7 @@
 
 use super::output::write_str;
 use super::visit::Scalar;
+use asterism_registry::limits::show_bytes;
 use asterism_registry::{Type, text};
 use serde::de;
 use std::fmt::{self, Write};
@@ -159,6 +160,14 @@ pub(crate) fn in_given(name: &str, message: &str) -> String {
 
 pub(crate) const NOT_AN_OBJECT: &str = "inputs must be a JSON object";
 
+/// What stops reading a document whose values would take more than the run's memory budget.
+pub(crate) const OVER_BUDGET: &str = "over the memory budget";
+
+/// The message of a document whose values would take more than `budget` bytes.
+pub(crate) fn over_budget(budget: u64) -> String {
+    format!("inputs too large: their values take more than the memory budget of {} (--max-memory)", show_bytes(budget))
+}
+
 pub(crate) fn unreadable(detail: impl fmt::Display) -> String {
     format!("cannot parse inputs: {detail}")
 }
@@ -179,16 +188,32 @@ pub(crate) struct Ctx {
     /// Problems past `MAX_PROBLEMS`.
     more: usize,
     trial: bool,
+    /// The bytes the values read so far may still take (`charge`).
+    left: u64,
 }
 
 impl Ctx {
-    pub(crate) fn new() -> Ctx {
-        Ctx::default()
+    /// A collector for an input whose values may take `budget` bytes.
+    pub(crate) fn new(budget: u64) -> Ctx {
+        Ctx { left: budget, ..Ctx::default() }
     }
 
-    /// A collector for trying a union member: any problem rejects the member at once.
+    /// A collector for trying a union member: any problem rejects the member at once (the union's
+    /// value was read already, within the budget).
     pub(crate) fn trial() -> Ctx {
-        Ctx { trial: true, ..Ctx::default() }
+        Ctx { trial: true, left: u64::MAX, ..Ctx::default() }
+    }
+
+    /// Counts `bytes` of values read; past the budget, reading stops with `OVER_BUDGET`.
+    #[inline]
+    pub(crate) fn charge<E: de::Error>(&mut self, bytes: u64) -> Result<(), E> {
+        match self.left.checked_sub(bytes) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(E::custom(OVER_BUDGET)),
+        }
     }
 
     /// Records `message` about the value at `path`; in trial mode, fails instead.

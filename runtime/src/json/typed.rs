@@ -70,7 +70,11 @@ impl Typed<'_> {
     /// The elements of an array, each read by the element reader `R`.
     fn elements<'de, A: SeqAccess<'de>, R: Element>(self, elem: &Type, mut seq: A) -> Result<Vec<R::Out>, A::Error> {
         let mut out = Vec::with_capacity(capacity(seq.size_hint()));
+        // Three times an element's size: what reading a list costs at its peak (a buffer grown by
+        // doubling, then copied into the shared list).
+        let slot = 3 * std::mem::size_of::<R::Out>() as u64;
         for i in 0.. {
+            self.ctx.charge(slot)?;
             let path = self.path.child(Seg::Index(i));
             let typed = Typed { ty: elem, ctx: &mut *self.ctx, path: &path };
             match seq.next_element_seed(Read::<R>(typed, PhantomData))? {
@@ -83,6 +87,14 @@ impl Typed<'_> {
 
     fn record<'de, A: MapAccess<'de>>(self, record: &Record, mut map: A) -> Result<Value, A::Error> {
         let fields = record.fields();
+        if fields.is_empty() {
+            // Every `{}` of a document is one shared value (its keys name no field).
+            while map.next_key_seed(Key(|_: &str| ()))?.is_some() {
+                map.next_value::<Skip>()?;
+            }
+            return Ok(empty_record());
+        }
+        self.ctx.charge(fields.len() as u64 * std::mem::size_of::<Value>() as u64)?;
         let mut slots: Vec<Option<Value>> = vec![None; fields.len()];
         while let Some(found) = map.next_key_seed(Key(|k: &str| field_index(record, k)))? {
             let Some(i) = found else {
@@ -126,6 +138,12 @@ impl Typed<'_> {
         }
         Ok(entries.finish())
     }
+}
+
+/// The value of `{}`, shared by every empty record read.
+fn empty_record() -> Value {
+    static EMPTY: std::sync::OnceLock<std::sync::Arc<[Value]>> = std::sync::OnceLock::new();
+    Value::Record(EMPTY.get_or_init(|| std::sync::Arc::from([])).clone())
 }
 
 /// The position of field `name` in `record`: small records are scanned (comparing lengths
@@ -174,7 +192,10 @@ impl<'de> Handler<'de> for Typed<'_> {
 
     fn scalar<E: de::Error>(self, scalar: Scalar<'_>) -> Result<Value, E> {
         let value = match (self.ty, scalar) {
-            (Type::String, Scalar::Str(s)) => Some(Value::str(s)),
+            (Type::String, Scalar::Str(s)) => {
+                self.ctx.charge(s.len() as u64)?;
+                Some(Value::str(s))
+            }
             (Type::Boolean, Scalar::Bool(b)) => Some(Value::Bool(b)),
             (Type::Int, n) => i64::from_number(n).map(Value::Int),
             (Type::Float, n) => f64::from_number(n).map(Value::Float),

@@ -63,7 +63,12 @@ impl ExecutionPlan {
                     return Err(PrepareError::Fingerprint(f.name.clone()));
                 }
                 let module = registered.module.clone().ok_or_else(|| PrepareError::NotImplemented(f.name.clone()))?;
-                Ok(Target { name: f.name.as_str().into(), module, verified: registered.verified })
+                Ok(Target {
+                    name: f.name.as_str().into(),
+                    module,
+                    verified: registered.verified,
+                    abandoned: Arc::default(),
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let types = &spec.types;
@@ -87,7 +92,22 @@ impl ExecutionPlan {
             .iter()
             .map(|o| OutputPlan { name: o.name.as_str().into(), node: o.node, ty: types[o.ty as usize].clone() })
             .collect();
-        Ok(ExecutionPlan { spec: spec.clone(), functions, graphs, input_types, outputs, pool: Default::default() })
+        let mut outputs_at: Vec<Vec<u32>> = vec![Vec::new(); graphs[0].nodes.len()];
+        for (k, o) in spec.outputs.iter().enumerate() {
+            if let Some(at) = outputs_at.get_mut(o.node as usize) {
+                at.push(k as u32);
+            }
+        }
+        let outputs_at = outputs_at.into_iter().map(Vec::into_boxed_slice).collect();
+        Ok(ExecutionPlan {
+            spec: spec.clone(),
+            functions,
+            graphs,
+            input_types,
+            outputs,
+            outputs_at,
+            pool: Default::default(),
+        })
     }
 }
 

@@ -15,13 +15,13 @@ use crate::outcome::Fault;
 use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
 use crate::policy::{CachePlan, Settled, apply};
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
-use asterism_registry::Reporter;
 use asterism_registry::dag::{GraphId, NodeId};
 use asterism_registry::module::Module;
 use asterism_registry::value::Value;
 use futures_util::{FutureExt, future};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 /// The node `i` of graph `g`, and its call plan.
 fn call_at(plan: &ExecutionPlan, g: GraphId, i: NodeId) -> (&NodePlan, &CallPlan) {
@@ -39,22 +39,33 @@ async fn execute(
     i: NodeId,
     args: Vec<Value>,
     abandonable: bool,
-    reporter: &Arc<dyn Reporter>,
+    shared: &Shared,
 ) -> Result<Value, String> {
+    let (reporter, limits) = (&shared.reporter, *shared.budget.limits());
     let (node, call) = call_at(plan, g, i);
-    let ended = match &plan.functions[call.function as usize].module {
+    let target = &plan.functions[call.function as usize];
+    let ended = match &target.module {
         Module::Sync(_) if abandonable => {
+            let abandoned = target.abandoned.load(Ordering::Relaxed);
+            if abandoned >= MAX_ABANDONED {
+                return Err(format!(
+                    "{}: {abandoned} attempts abandoned by their timeout still run; not starting another",
+                    target.name
+                ));
+            }
+            let (_waiting, running) = attempt(&target.abandoned);
             let (plan, reporter) = (plan.clone(), reporter.clone());
             let run = move || {
+                let _running = running;
                 let (node, call) = call_at(&plan, g, i);
-                execute_here(&plan, node, call, &args, &*reporter)
+                execute_here(&plan, node, call, &args, &*reporter, &limits)
             };
             match tokio::task::spawn_blocking(run).await {
                 Ok(r) => return r,
                 Err(e) => joined(e),
             }
         }
-        Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter),
+        Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter, &limits),
         Module::Async(f) => match AssertUnwindSafe(f(args)).catch_unwind().await {
             Ok(r) => Ended::Returned(r),
             Err(payload) => Ended::Panicked(payload),
@@ -71,6 +82,48 @@ async fn execute(
     result(plan, call, ended)
 }
 
+/// How many attempts of one function, abandoned by their timeout and still running, there may
+/// be: the next attempt fails at once rather than pile up more work no one waits for.
+const MAX_ABANDONED: usize = 4;
+
+/// The state of a synchronous attempt on the blocking pool, shared by the side waiting for it
+/// and the side running it, with the count of its function's abandoned attempts.
+type Shared8 = Arc<(AtomicU8, Arc<AtomicUsize>)>;
+
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+/// The two sides of an attempt of a function whose abandoned attempts `counter` counts.
+fn attempt(counter: &Arc<AtomicUsize>) -> (Waiting, Running) {
+    let state: Shared8 = Arc::new((AtomicU8::new(RUNNING), counter.clone()));
+    (Waiting(state.clone()), Running(state))
+}
+
+/// Held by whoever waits; dropped before the attempt finished (a timeout), it counts the attempt
+/// as abandoned.
+struct Waiting(Shared8);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if self.0.0.compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            self.0.1.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// Held by the attempt itself; dropped when it ends (returned or panicked), it counts out an
+/// abandoned attempt.
+struct Running(Shared8);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.0.0.swap(FINISHED, Ordering::AcqRel) == ABANDONED {
+            self.0.1.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
 /// How an execution on the blocking pool ended when it did not return.
 fn joined(e: tokio::task::JoinError) -> Ended {
     match e.try_into_panic() {
@@ -82,7 +135,7 @@ fn joined(e: tokio::task::JoinError) -> Ended {
 /// Module call node `i` of graph `g` without a policy, on the scheduler. (A future of its own,
 /// not a branch of `module_with_policy`: this one is polled for every call and stays small.)
 pub(super) async fn module(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>) -> NodeResult {
-    let r = execute(&shared.plan, g, i, args, false, &shared.reporter).await;
+    let r = execute(&shared.plan, g, i, args, false, &shared).await;
     r.map_err(|m| shared.cx().fail(call_at(&shared.plan, g, i).0, m))
 }
 
@@ -101,7 +154,7 @@ pub(super) async fn module_with_policy(
     let function = &plan.functions[call.function as usize].name;
     let abandonable = policy.timeout.is_some();
     let attempt = || async {
-        let r = execute(plan, g, i, args.clone(), abandonable, &shared.reporter).await;
+        let r = execute(plan, g, i, args.clone(), abandonable, &shared).await;
         r.map_err(|m| Fault::at(node.at, m))
     };
     let key = |c: &CachePlan| Some(c.key(&args));
@@ -132,8 +185,9 @@ pub(super) async fn higher_order_with_policy(
         captured.map(|captured| c.key(args.iter().chain(captured)))
     };
     let attempt = || {
-        // Its lambdas run inside it, holding its permit.
-        let isolated = shared.isolated_holding(policy.concurrency.as_ref());
+        // Its lambdas run inside it, holding its permit, until its timeout.
+        let until = policy.timeout.map(|limit| tokio::time::Instant::now() + limit);
+        let isolated = shared.attempt(policy.concurrency.as_ref(), until);
         let (args, captures) = (args.clone(), captures.clone());
         async move {
             let r = run_hof(isolated.clone(), g, i, args, captures).await;

@@ -200,7 +200,11 @@ impl Held {
     }
 }
 
-/// A token bucket: at most `capacity` tokens, refilled at `capacity` per `period`.
+/// The timer's resolution: what a bucket may hold beyond its capacity (see `Bucket::take`).
+const GRACE_NS: u128 = 1_000_000;
+
+/// A token bucket: at most `capacity` tokens (and what a millisecond refills), refilled at
+/// `capacity` per `period`.
 #[derive(Debug)]
 pub(crate) struct Bucket {
     /// Serialises takers in priority order.
@@ -240,7 +244,10 @@ impl Bucket {
                 let mut s = self.state.lock();
                 let now = Instant::now();
                 let elapsed = now.saturating_duration_since(s.at).as_nanos();
-                s.units = (s.units + elapsed * self.capacity).min(self.capacity * self.period_ns);
+                // The bucket holds its capacity plus what one millisecond refills: timers wake on
+                // whole milliseconds, and a waiter woken late keeps what it overslept for the
+                // next token, so fine rates (`10/1ms`) keep their pace.
+                s.units = (s.units + elapsed * self.capacity).min(self.capacity * (self.period_ns + GRACE_NS));
                 s.at = now;
                 if s.units >= self.period_ns {
                     s.units -= self.period_ns;
@@ -304,5 +311,17 @@ mod tests {
             at.push(start.elapsed().as_millis());
         }
         assert_eq!(at, [0, 0, 500, 1000, 1500]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fine_rate_keeps_its_pace_when_timers_wake_late() {
+        // One token per 300µs; tokio's timer wakes on whole milliseconds, so each wait overshoots.
+        let bucket = Bucket::new(1, Duration::from_micros(300));
+        let start = Instant::now();
+        for _ in 0..100 {
+            bucket.take(50).await;
+        }
+        let took = start.elapsed();
+        assert!(took <= Duration::from_millis(31), "100 tokens at 300µs each took {took:?}");
     }
 }

@@ -5,6 +5,7 @@
 //! Float; comparison operands at one type) and gives a value or a failure message.
 
 use asterism_registry::dag::{Arith, Compare, MergeField, MergeShape};
+use asterism_registry::limits::Limits;
 use asterism_registry::text;
 use asterism_registry::types::Type;
 use asterism_registry::value::{self, ElemKind, ListBuilder, Value};
@@ -72,12 +73,13 @@ pub(crate) fn compare(op: Compare, a: &Value, b: &Value) -> bool {
     }
 }
 
-pub(crate) fn concat(a: &Value, b: &Value) -> Value {
+pub(crate) fn concat(a: &Value, b: &Value, limits: &Limits) -> OpResult {
     let (x, y) = (a.as_str().unwrap_or_default(), b.as_str().unwrap_or_default());
+    limits.string(x.len().saturating_add(y.len()))?;
     let mut s = String::with_capacity(x.len() + y.len());
     s.push_str(x);
     s.push_str(y);
-    Value::str(s)
+    Ok(Value::str(s))
 }
 
 fn field_of(record: &Value, index: u32) -> Value {
@@ -147,15 +149,16 @@ pub(crate) enum Part {
     Value(u32, Type),
 }
 
-pub(crate) fn interpolate(parts: &[Part], values: &[Value]) -> Value {
-    let mut out = String::new();
+pub(crate) fn interpolate(parts: &[Part], values: &[Value], limits: &Limits) -> OpResult {
+    let (mut out, limit) = (String::new(), limits.string_bytes());
     for p in parts {
         match p {
             Part::Text(s) => out.push_str(s),
-            Part::Value(i, ty) => text::text(&values[*i as usize], ty, &mut out),
+            Part::Value(i, ty) => text::text(&values[*i as usize], ty, &mut out, limit),
         }
+        limits.string(out.len())?;
     }
-    Value::str(out)
+    Ok(Value::str(out))
 }
 
 #[cfg(test)]

@@ -105,3 +105,27 @@ fn a_type_beyond_the_budget_is_an_error_naming_it() {
         assert!(errors[0].message.starts_with("Type too large"), "{}", errors[0].message);
     }
 }
+
+#[test]
+fn a_flat_chain_of_operators_is_not_nesting() {
+    // On a thread with a small stack, as a server's worker thread has.
+    let run = |terms: usize| {
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let sum = (0..terms).map(|i| format!("x{}", i % 7)).collect::<Vec<_>>().join(" + ");
+                let all = (0..terms).map(|i| format!("b{}", i % 3)).collect::<Vec<_>>().join(" and ");
+                let src = format!(
+                    "in x0: Int\nin x1: Int\nin x2: Int\nin x3: Int\nin x4: Int\nin x5: Int\nin x6: Int\n\
+                     in b0: Boolean\nin b1: Boolean\nin b2: Boolean\ns = {sum}\na = {all}\nout s\nout a\n"
+                );
+                asterism_compiler::compile(&src, &Registry::standard()).map(|c| c.spec.graphs[0].nodes.len())
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow")
+    };
+    assert!(run(5_000).is_ok(), "5,000 terms compile");
+    let too_long = run(25_000).unwrap_err();
+    assert!(too_long[0].message.starts_with("nesting too deep"), "{}", too_long[0].message);
+}

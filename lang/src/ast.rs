@@ -121,10 +121,14 @@ pub enum TypeExprKind {
     Merge(Vec<TypeExpr>),
 }
 
-/// How deeply expressions and types may nest (a flat chain `a + b + …` nests once per operator).
+/// How deeply expressions and types may nest (a flat chain `a + b + …` nests once, see `MAX_CHAIN`).
 /// Recursive stages grow their stack on demand (`grow_stack`); the limit keeps absurd inputs from
 /// taking unbounded memory and keeps dropping a tree shallow.
 pub const MAX_DEPTH: u32 = 1000;
+
+/// How many operators one chain (`a + b + c + …`, read as `((a + b) + c) + …`) may have: walkers
+/// recurse down its left operands, growing their stack on the heap.
+pub const MAX_CHAIN: u32 = 20_000;
 
 /// How deeply types may nest, written (`List<List<…>>`) or built by the checker (nested list
 /// literals, guards of guards). No real program comes near it; later stages may recurse over
@@ -141,8 +145,32 @@ pub fn grow_stack<R>(f: impl FnOnce() -> R) -> R {
 pub struct Expr {
     pub span: Span,
     pub kind: ExprKind,
-    /// Nesting depth: 1 for a leaf; never above `MAX_DEPTH` in a parsed program.
+    /// Nesting depth: 1 for a leaf; never above `MAX_DEPTH` in a parsed program. The left
+    /// operand of a chain of operators (`a + b + c + …`) does not nest: a chain is as deep as its
+    /// deepest operand, plus one.
     pub depth: u32,
+    /// How many operators the chain this node ends has (0 for anything but an operator); never
+    /// above `MAX_CHAIN`.
+    pub chain: u32,
+}
+
+impl Drop for Expr {
+    /// Drops the left operands of a chain (`a + b + c + …`) one after another: derived dropping
+    /// would nest once per operator.
+    fn drop(&mut self) {
+        let mut spine: Vec<Box<Expr>> = Vec::new();
+        let take = |kind: &mut ExprKind, spine: &mut Vec<Box<Expr>>| match kind {
+            ExprKind::Binary { lhs, .. } | ExprKind::Logic { lhs, .. } | ExprKind::Compare { lhs, .. } => {
+                let leaf = Expr { span: Span::default(), kind: ExprKind::Bool(false), depth: 1, chain: 0 };
+                spine.push(std::mem::replace(lhs, Box::new(leaf)));
+            }
+            _ => {}
+        };
+        take(&mut self.kind, &mut spine);
+        while let Some(mut e) = spine.pop() {
+            take(&mut e.kind, &mut spine);
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -328,11 +356,20 @@ pub enum PatternKind {
 }
 
 impl Expr {
-    /// A node over `kind`, its depth computed from its children.
+    /// A node over `kind`, its depth (and chain) computed from its children.
     pub fn new(span: Span, kind: ExprKind) -> Expr {
-        let mut depth = 0;
-        kind.for_each_child(|c| depth = depth.max(c.depth));
-        Expr { span, kind, depth: depth + 1 }
+        let (mut depth, mut chain) = (0, 0);
+        match &kind {
+            ExprKind::Binary { lhs, rhs, .. }
+            | ExprKind::Logic { lhs, rhs, .. }
+            | ExprKind::Compare { lhs, rhs, .. } => {
+                // The left operand is the chain so far: it does not nest.
+                depth = lhs.depth.max(rhs.depth + 1) - 1;
+                chain = lhs.chain + 1;
+            }
+            _ => kind.for_each_child(|c| depth = depth.max(c.depth)),
+        }
+        Expr { span, kind, depth: depth + 1, chain }
     }
 
     /// Calls `f` on each direct child expression, in source order.

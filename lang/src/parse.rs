@@ -324,7 +324,7 @@ impl<'src> Ctx<'src> {
     /// placeholder, so no stage ever recurses (or drops) deeper than that.
     pub(crate) fn expr(&mut self, start: usize, end: usize, kind: ExprKind) -> Expr {
         let e = Expr::new(Span::new(start, end), kind);
-        if e.depth <= MAX_DEPTH {
+        if e.depth <= MAX_DEPTH && e.chain <= MAX_CHAIN {
             return e;
         }
         self.too_deep(e.span);
@@ -347,7 +347,9 @@ impl<'src> Ctx<'src> {
     fn too_deep(&mut self, span: Span) {
         // Report once per declaration: the first (innermost) offender is enough.
         if !self.errors.iter().any(|e| e.message.starts_with("nesting too deep")) {
-            let message = format!("nesting too deep: expressions and types may nest at most {MAX_DEPTH} levels");
+            let message = format!(
+                "nesting too deep: expressions and types may nest at most {MAX_DEPTH} levels, and operator chains may hold at most {MAX_CHAIN} operators"
+            );
             self.error(span, message);
         }
     }

@@ -98,6 +98,50 @@ pub struct CallOptions {
     pub join: Option<Opt<Join>>,
 }
 
+impl CallOptions {
+    /// The same options without the fallback (which is an expression: never copied).
+    pub fn without_fallback(&self) -> CallOptions {
+        let CallOptions {
+            retry,
+            timeout,
+            delay,
+            backoff,
+            fallback: _,
+            cache,
+            cache_backend,
+            throttle,
+            concurrency,
+            on_error,
+            lazy,
+            priority,
+            batch,
+            batch_timeout,
+            window,
+            checkpoint,
+            join,
+        } = self;
+        CallOptions {
+            retry: retry.clone(),
+            timeout: timeout.clone(),
+            delay: delay.clone(),
+            backoff: backoff.clone(),
+            fallback: None,
+            cache: cache.clone(),
+            cache_backend: cache_backend.clone(),
+            throttle: throttle.clone(),
+            concurrency: concurrency.clone(),
+            on_error: on_error.clone(),
+            lazy: lazy.clone(),
+            priority: priority.clone(),
+            batch: batch.clone(),
+            batch_timeout: batch_timeout.clone(),
+            window: window.clone(),
+            checkpoint: checkpoint.clone(),
+            join: join.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct WithClause {
     pub span: Span,

@@ -64,6 +64,10 @@ enum Command {
         /// The most memory the run's values may take (e.g. 512MiB, 2GiB; default 1GiB)
         #[arg(long, value_name = "SIZE", value_parser = parse_size)]
         max_memory: Option<u64>,
+        /// Both budgets at once (e.g. memory=512MiB,time=30s); --max-memory and --max-time
+        /// override its parts
+        #[arg(long, value_name = "memory=SIZE,time=DURATION", value_parser = parse_resources)]
+        max_resources: Option<Resources>,
     },
     /// Parse and type-check FILE ('-' reads standard input)
     Check {
@@ -109,10 +113,11 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Check { file, json } => check::check(&file, json),
-        Command::Run { file, input, file_inputs, json, stream, stats, max_time, max_memory } => {
+        Command::Run { file, input, file_inputs, json, stream, stats, max_time, max_memory, max_resources } => {
+            let both = max_resources.unwrap_or_default();
             let mut limits = asterism::Limits::default();
-            limits.max_time = max_time;
-            limits.max_memory = max_memory.unwrap_or(limits.max_memory);
+            limits.max_time = max_time.or(both.time);
+            limits.max_memory = max_memory.or(both.memory).unwrap_or(limits.max_memory);
             run::run(run::Args { file, inputs: input, file_inputs, json, stream, stats, limits })
         }
         Command::Compile { file, emit } => compile::compile(&file, emit),
@@ -139,6 +144,26 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         _ => return Err(format!("'{text}' is not a duration such as 500ms, 30s or 2min")),
     };
     ms.filter(|&ms| ms > 0).map(std::time::Duration::from_millis).ok_or_else(|| format!("'{text}' is out of range"))
+}
+
+/// The budgets `--max-resources` sets; a part not written keeps its default.
+#[derive(Clone, Copy, Debug, Default)]
+struct Resources {
+    memory: Option<u64>,
+    time: Option<std::time::Duration>,
+}
+
+/// `memory=512MiB,time=30s`, either part alone, in any order.
+fn parse_resources(text: &str) -> Result<Resources, String> {
+    let mut resources = Resources::default();
+    for part in text.split(',') {
+        match part.split_once('=') {
+            Some(("memory", size)) if resources.memory.is_none() => resources.memory = Some(parse_size(size)?),
+            Some(("time", duration)) if resources.time.is_none() => resources.time = Some(parse_duration(duration)?),
+            _ => return Err(format!("'{part}' is not memory=SIZE or time=DURATION (each at most once)")),
+        }
+    }
+    Ok(resources)
 }
 
 /// `1000000`, `512KiB`, `256MiB`, `2GiB`.

@@ -444,7 +444,19 @@ fn a_pipeline_that_doubles_a_string_fails_its_node_not_the_process() {
         json(&small)["errors"][0]["message"],
         "memory budget exceeded: the run's values take more than 4 MiB (--max-memory)"
     );
-    for bad in ["--max-memory=lots", "--max-time=5sec", "--max-time=0s"] {
+    let both = run_args(&["run", &path, "--json", "--max-resources", "time=1min,memory=4MiB"], None, &cache);
+    assert_eq!(json(&both)["errors"][0]["message"], json(&small)["errors"][0]["message"]);
+    let overridden =
+        run_args(&["run", &path, "--json", "--max-resources", "memory=4MiB", "--max-memory", "1GiB"], None, &cache);
+    assert!(json(&overridden)["errors"][0]["message"].as_str().unwrap().starts_with("value too large"));
+    for bad in [
+        "--max-memory=lots",
+        "--max-time=5sec",
+        "--max-time=0s",
+        "--max-resources=memory=1GiB,memory=2GiB",
+        "--max-resources=cpu=2",
+        "--max-resources=",
+    ] {
         assert_eq!(run_args(&["run", &path, bad], None, &cache).status.code(), Some(10), "{bad}");
     }
 }

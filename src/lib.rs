@@ -2,7 +2,8 @@
 //!
 //! This is the embedded API; the `asterism` binary is one of its clients. An `Engine` holds the
 //! registry of callable functions (the standard library and prelude, plus what the host
-//! registers), a compile cache and the prepared plans; `compile` gives a `Pipeline` or
+//! registers), a compile cache and the prepared plans (each bounded to 1,024 programs, so a
+//! server compiling endless distinct sources holds a bounded set); `compile` gives a `Pipeline` or
 //! `Diagnostics` that render exactly like the CLI's.
 //!
 //! ```
@@ -27,10 +28,10 @@ pub use asterism_runtime::{CacheBackend, CacheStats, MemoryBackend, PrepareError
 pub use diagnostics::Diagnostics;
 pub use pipeline::{Inputs, Outcome, Pipeline, StreamEvent};
 
+use asterism_compiler::cache::Bounded;
 use asterism_compiler::{CompileCache, Compiled};
 use asterism_registry::{Registry, RegistryError, Signature};
 use asterism_runtime::{Env, ExecutionPlan, Services};
-use dashmap::DashMap;
 use host::{AsyncHostFn, HostFn};
 use std::sync::Arc;
 
@@ -40,7 +41,7 @@ pub struct Engine {
     registry: Registry,
     cache: CompileCache,
     /// Prepared plans by DagSpec hash.
-    plans: DashMap<[u8; 32], Arc<ExecutionPlan>>,
+    plans: Bounded<ExecutionPlan>,
     /// Call caches and limiters, shared by every run of every pipeline of this engine.
     services: Arc<Services>,
     /// What the runs of pipelines compiled from now on are given: the reporter of their notices
@@ -69,6 +70,9 @@ impl Reporter for Traced {
     }
 }
 
+/// How many prepared plans an engine keeps, as many as compiled programs.
+const PLANS: usize = 1024;
+
 /// The version string host registrations use in their fingerprint unless they give one.
 const HOST_VERSION: &str = "host";
 
@@ -78,7 +82,7 @@ impl Engine {
         Engine {
             registry: Registry::standard(),
             cache: CompileCache::default(),
-            plans: DashMap::new(),
+            plans: Bounded::new(PLANS),
             services: Arc::new(Services::new()),
             env: Env { reporter: Arc::new(Traced), limits: Limits::default() },
         }
@@ -182,7 +186,7 @@ impl Engine {
 
     fn prepare(&self, compiled: &Compiled, warnings: Diagnostics) -> Result<Pipeline, PrepareError> {
         let plan = match self.plans.get(&compiled.hash) {
-            Some(plan) => plan.clone(),
+            Some(plan) => plan,
             None => {
                 let plan =
                     Arc::new(ExecutionPlan::prepare(Arc::new(compiled.spec.clone()), &self.registry, &self.services)?);
@@ -191,6 +195,12 @@ impl Engine {
             }
         };
         Ok(Pipeline { plan, hash: compiled.hash, warnings, env: self.env.clone() })
+    }
+
+    /// How many compiled programs and prepared plans the engine holds now: each at most 1,024,
+    /// however many distinct sources it compiles.
+    pub fn programs_held(&self) -> (usize, usize) {
+        (self.cache.len(), self.plans.len())
     }
 
     /// (hits, misses) of the compile cache.

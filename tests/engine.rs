@@ -179,6 +179,16 @@ fn the_compile_cache_returns_the_same_pipeline() {
 }
 
 /// A reporter that keeps what it is given.
+#[test]
+fn an_engine_compiling_endless_distinct_sources_holds_a_bounded_set() {
+    let engine = Engine::new();
+    for n in 0..1_100 {
+        let pipeline = engine.compile("n.cst", &format!("x = {n}\nout x\n")).unwrap();
+        assert_eq!(outputs(&pipeline.run_blocking(&Default::default())), format!("{{\"x\":{n}}}"));
+    }
+    assert_eq!(engine.programs_held(), (1_024, 1_024));
+}
+
 fn collecting(engine: &mut Engine) -> std::sync::Arc<std::sync::Mutex<Vec<asterism::Notice>>> {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = seen.clone();

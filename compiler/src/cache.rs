@@ -1,9 +1,11 @@
-//! The in-process compile cache: source text + registry → compiled pipeline.
+//! The in-process compile cache: source text + registry → compiled pipeline, and the bounded
+//! map it keeps them in (the engine keeps its prepared plans in one too).
 //!
 //! Keyed by blake3 of the registry's fingerprint and the source, so a registry change (a new or
 //! re-versioned function) never serves a stale plan. Bounded: when full, an arbitrary entry is
-//! evicted. Safe to share between threads; concurrent compiles of the same source may both run,
-//! and either result is kept (they are identical).
+//! evicted, so a process compiling endless distinct sources (a server) holds at most `capacity`.
+//! Safe to share between threads; concurrent compiles of the same source may both run, and either
+//! result is kept (they are identical).
 
 use crate::driver::{Compiled, compile};
 use asterism_lang::Diagnostic;
@@ -12,10 +14,47 @@ use dashmap::DashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// A map from 32-byte hashes to shared values holding at most `capacity` entries: inserting
+/// into a full map first evicts an arbitrary entry. Reads and writes from many threads.
+#[derive(Debug)]
+pub struct Bounded<V> {
+    entries: DashMap<[u8; 32], Arc<V>>,
+    capacity: usize,
+}
+
+impl<V> Bounded<V> {
+    pub fn new(capacity: usize) -> Bounded<V> {
+        Bounded { entries: DashMap::new(), capacity: capacity.max(1) }
+    }
+
+    pub fn get(&self, key: &[u8; 32]) -> Option<Arc<V>> {
+        self.entries.get(key).map(|e| e.clone())
+    }
+
+    pub fn insert(&self, key: [u8; 32], value: Arc<V>) {
+        if self.entries.len() >= self.capacity && !self.entries.contains_key(&key) {
+            // Take the key in a statement of its own: the iterator holds a shard lock that
+            // `remove` needs.
+            let victim = self.entries.iter().next().map(|e| *e.key());
+            if let Some(victim) = victim {
+                self.entries.remove(&victim);
+            }
+        }
+        self.entries.insert(key, value);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 #[derive(Debug)]
 pub struct CompileCache {
-    entries: DashMap<[u8; 32], Arc<Compiled>>,
-    capacity: usize,
+    entries: Bounded<Compiled>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -28,7 +67,7 @@ impl Default for CompileCache {
 
 impl CompileCache {
     pub fn new(capacity: usize) -> CompileCache {
-        CompileCache { entries: DashMap::new(), capacity: capacity.max(1), hits: 0.into(), misses: 0.into() }
+        CompileCache { entries: Bounded::new(capacity), hits: 0.into(), misses: 0.into() }
     }
 
     /// The cache key of `src` compiled against `registry`.
@@ -44,18 +83,10 @@ impl CompileCache {
         let key = CompileCache::key(src, registry);
         if let Some(hit) = self.entries.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(hit.clone());
+            return Ok(hit);
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         let compiled = compile(src, registry)?;
-        if self.entries.len() >= self.capacity {
-            // Take the key in a statement of its own: the iterator holds a shard lock that
-            // `remove` needs.
-            let victim = self.entries.iter().next().map(|e| *e.key());
-            if let Some(victim) = victim {
-                self.entries.remove(&victim);
-            }
-        }
         self.entries.insert(key, compiled.clone());
         Ok(compiled)
     }

@@ -7,12 +7,14 @@ fn asterism(args: &[&str], stdin: Option<&[u8]>) -> Output {
     spawn(args, stdin, None)
 }
 
-/// Runs the binary with `args`, feeding `stdin`; `cache` is the plan-cache folder when given.
+/// Runs the binary with `args`, feeding `stdin`; `cache` is the plan-cache folder when given,
+/// else there is none (nothing is written to the user's cache).
 fn spawn(args: &[&str], stdin: Option<&[u8]>, cache: Option<&std::path::Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_asterism"));
-    if let Some(dir) = cache {
-        command.env("ASTERISM_CACHE_DIR", dir);
-    }
+    match cache {
+        Some(dir) => command.env("ASTERISM_CACHE_DIR", dir),
+        None => command.env("ASTERISM_NO_CACHE", "1"),
+    };
     let mut child = command
         .args(args)
         .stdin(Stdio::piped())
@@ -27,12 +29,30 @@ fn spawn(args: &[&str], stdin: Option<&[u8]>, cache: Option<&std::path::Path>) -
     child.wait_with_output().unwrap()
 }
 
-fn file(name: &str, contents: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("asterism-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path.to_string_lossy().into_owned()
+/// A folder of its own for one test, removed when the test ends: its pipeline files, inputs and
+/// plan cache.
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch(tempfile::Builder::new().prefix("asterism-cli-").tempdir().unwrap())
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+
+    /// Writes `contents` to `name` in the folder; gives its path.
+    fn file(&self, name: &str, contents: &[u8]) -> String {
+        let path = self.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    /// The plan-cache folder (not yet created: the binary creates it).
+    fn cache(&self) -> std::path::PathBuf {
+        self.path().join("cache")
+    }
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -43,7 +63,8 @@ fn json(out: &Output) -> serde_json::Value {
 
 #[test]
 fn a_valid_program_exits_0_with_warnings_on_stderr() {
-    let path = file("ok.cst", b"in x: Int\nin unused: Int\ny = x + 1\nout y\n");
+    let s = Scratch::new();
+    let path = s.file("ok.cst", b"in x: Int\nin unused: Int\ny = x + 1\nout y\n");
     let out = asterism(&["check", &path], None);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
@@ -54,7 +75,8 @@ fn a_valid_program_exits_0_with_warnings_on_stderr() {
 
 #[test]
 fn json_output_has_the_shape_of_the_spec() {
-    let path = file("bad.cst", b"in score: Int\nbonus = scroe + 10\nout bonus\n");
+    let s = Scratch::new();
+    let path = s.file("bad.cst", b"in score: Int\nbonus = scroe + 10\nout bonus\n");
     let out = asterism(&["check", &path, "--json"], None);
     assert_eq!(out.status.code(), Some(1));
     let doc = json(&out);
@@ -65,13 +87,14 @@ fn json_output_has_the_shape_of_the_spec() {
             "line": 2, "column": 9, "end_line": 2, "end_column": 14, "help": ["did you mean 'score'?"]
         }]})
     );
-    let ok = asterism(&["check", &file("good.cst", b"in x: Int\nout x\n"), "--json"], None);
+    let ok = asterism(&["check", &s.file("good.cst", b"in x: Int\nout x\n"), "--json"], None);
     assert_eq!(json(&ok), serde_json::json!({"ok": true, "diagnostics": []}));
 }
 
 #[test]
 fn human_output_is_rendered_like_rustc() {
-    let path = file("lead.cst", b"in score: Int\nbonus = scroe + 10\nout bonus\n");
+    let s = Scratch::new();
+    let path = s.file("lead.cst", b"in score: Int\nbonus = scroe + 10\nout bonus\n");
     let out = asterism(&["check", &path], None);
     assert_eq!(out.status.code(), Some(1));
     let expected = format!(
@@ -126,16 +149,11 @@ fn run_args(args: &[&str], stdin: Option<&[u8]>, cache: &std::path::Path) -> Out
     spawn(args, stdin, Some(cache))
 }
 
-fn cache_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("asterism-cache-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 #[test]
 fn run_reports_statuses_with_their_exit_codes() {
-    let cache = cache_dir("statuses");
-    let path = file("div.cst", b"in a: Int\nin b: Int\nq = a / b\nok = a * 10\nout q\nout ok\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("div.cst", b"in a: Int\nin b: Int\nq = a / b\nok = a * 10\nout q\nout ok\n");
     let completed = run_args(&["run", &path, "-i", "a=7", "-i", "b=2", "--json"], None, &cache);
     assert_eq!(completed.status.code(), Some(0));
     assert_eq!(json(&completed), serde_json::json!({"status": "completed", "outputs": {"q": 3, "ok": 70}}));
@@ -151,7 +169,7 @@ fn run_reports_statuses_with_their_exit_codes() {
         json(&missing),
         serde_json::json!({"status": "input_error", "errors": ["missing input 'b' of type Int"]})
     );
-    let broken = run_args(&["run", &file("broken.cst", b"x = y\nout x\n"), "--json"], None, &cache);
+    let broken = run_args(&["run", &s.file("broken.cst", b"x = y\nout x\n"), "--json"], None, &cache);
     assert_eq!(broken.status.code(), Some(1));
     assert_eq!(json(&broken)["status"], "compile_error");
     assert_eq!(json(&broken)["diagnostics"][0]["code"], "E001");
@@ -159,9 +177,10 @@ fn run_reports_statuses_with_their_exit_codes() {
 
 #[test]
 fn inputs_come_from_a_file_or_stdin_and_i_overrides() {
-    let cache = cache_dir("inputs");
-    let path = file("greet.cst", b"in name: String\nin n: Int\ng = \"${name}${n}\"\nout g\n");
-    let inputs = file("in.json", br#"{"name": "Ada", "n": 1}"#);
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("greet.cst", b"in name: String\nin n: Int\ng = \"${name}${n}\"\nout g\n");
+    let inputs = s.file("in.json", br#"{"name": "Ada", "n": 1}"#);
     let from_file = run_args(&["run", &path, "-f", &inputs, "-i", "n=2", "--json"], None, &cache);
     assert_eq!(json(&from_file)["outputs"], serde_json::json!({"g": "Ada2"}));
     let from_stdin = run_args(&["run", &path, "-f", "-", "--json"], Some(br#"{"name": "Bo", "n": 3}"#), &cache);
@@ -182,8 +201,9 @@ fn inputs_come_from_a_file_or_stdin_and_i_overrides() {
 
 #[test]
 fn a_second_run_uses_the_plan_cache_and_prints_the_same() {
-    let cache = cache_dir("plans");
-    let path = file("cached.cst", b"in a: Int\nx = a + 1\nout x\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("cached.cst", b"in a: Int\nx = a + 1\nout x\n");
     let first = run_args(&["run", &path, "-i", "a=1"], None, &cache);
     let second = run_args(&["run", &path, "-i", "a=1"], None, &cache);
     assert!(std::fs::read_dir(cache.join("plans")).unwrap().count() == 1, "the plan was cached");
@@ -194,8 +214,9 @@ fn a_second_run_uses_the_plan_cache_and_prints_the_same() {
 
 #[test]
 fn stream_prints_each_output_then_the_final_document() {
-    let cache = cache_dir("stream");
-    let path = file("stream.cst", b"in a: Int\nx = a + 1\ny = [a]\nout x\nout y\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("stream.cst", b"in a: Int\nx = a + 1\ny = [a]\nout x\nout y\n");
     let out = run_args(&["run", &path, "-i", "a=1", "--stream"], None, &cache);
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -211,7 +232,8 @@ fn stream_prints_each_output_then_the_final_document() {
 
 #[test]
 fn compile_emits_each_stage() {
-    let path = file("emit.cst", b"in a: Int\nx = a + 1 + 2\nout x\n");
+    let s = Scratch::new();
+    let path = s.file("emit.cst", b"in a: Int\nx = a + 1 + 2\nout x\n");
     let dag = asterism(&["compile", &path, "--emit", "dag"], None);
     assert_eq!(dag.status.code(), Some(0));
     let text = String::from_utf8_lossy(&dag.stdout);
@@ -223,15 +245,16 @@ fn compile_emits_each_stage() {
     assert!(String::from_utf8_lossy(&dot.stdout).starts_with("digraph dag {"));
     let ir = asterism(&["compile", &path, "--emit", "ir"], None);
     assert!(String::from_utf8_lossy(&ir.stdout).contains("graph 0 (main):"));
-    assert_eq!(asterism(&["compile", &file("e.cst", b"x = y\nout x\n")], None).status.code(), Some(1));
+    assert_eq!(asterism(&["compile", &s.file("e.cst", b"x = y\nout x\n")], None).status.code(), Some(1));
 }
 
 #[test]
 fn stats_report_the_call_caches_and_log_lines_go_to_stderr() {
-    let cache = cache_dir("stats");
+    let s = Scratch::new();
+    let cache = s.cache();
     let src = b"in x: Int\na = add(x, 1) with cache: 1min\nb = add(x, 1) with cache: 1min\n\
                 d = divide(x, 0) with on_error: log\nout a\nout b\nout d\n";
-    let path = file("stats.cst", src);
+    let path = s.file("stats.cst", src);
     let out = run_args(&["run", &path, "-i", "x=3", "--json", "--stats"], None, &cache);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json(&out), serde_json::json!({"status": "completed", "outputs": {"a": 4, "b": 4, "d": 0}}));
@@ -244,8 +267,9 @@ fn stats_report_the_call_caches_and_log_lines_go_to_stderr() {
 
 #[test]
 fn run_errors_render_like_diagnostics_pointing_at_the_failing_expression() {
-    let cache = cache_dir("render");
-    let path = file("render.cst", b"in b: Int\nq = 10 / b\nok = 1 + 1\nout q\nout ok\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("render.cst", b"in b: Int\nq = 10 / b\nok = 1 + 1\nout q\nout ok\n");
     let out = run_args(&["run", &path, "-i", "b=0"], None, &cache);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "{\n  \"ok\": 2\n}\n");
@@ -255,8 +279,9 @@ fn run_errors_render_like_diagnostics_pointing_at_the_failing_expression() {
 
 #[test]
 fn a_value_given_with_i_is_read_once_and_an_error_names_it() {
-    let cache = cache_dir("given");
-    let path = file("given.cst", b"in n: Int\nin tags: List<String>\nx = n + 1\nout x\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("given.cst", b"in n: Int\nin tags: List<String>\nx = n + 1\nout x\n");
     let out = run_args(&["run", &path, "-i", "n=abc", "-i", "tags=[1", "--json"], None, &cache);
     assert_eq!(out.status.code(), Some(3));
     let errors = json(&out)["errors"].clone();
@@ -268,15 +293,16 @@ fn a_value_given_with_i_is_read_once_and_an_error_names_it() {
         ])
     );
     // A value given with -i replaces the document's, whose problems then do not count.
-    let doc = file("given.json", br#"{"n": "not a number", "tags": ["a"]}"#);
+    let doc = s.file("given.json", br#"{"n": "not a number", "tags": ["a"]}"#);
     let replaced = run_args(&["run", &path, "-f", &doc, "-i", "n=41", "--json"], None, &cache);
     assert_eq!(json(&replaced), serde_json::json!({"status": "completed", "outputs": {"x": 42}}));
 }
 
 #[test]
 fn log_lines_reach_stderr_through_the_cli_in_every_mode() {
-    let cache = cache_dir("log");
-    let path = file("log.cst", b"in s: String\nx = log(s)\nout x\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("log.cst", b"in s: String\nx = log(s)\nout x\n");
     for mode in [&[][..], &["--json"], &["--stream"]] {
         let mut args = vec!["run", &path, "-i", "s=hello"];
         args.extend_from_slice(mode);
@@ -289,9 +315,10 @@ fn log_lines_reach_stderr_through_the_cli_in_every_mode() {
 
 #[test]
 fn relative_cache_locations_are_ignored() {
-    let dir = std::env::temp_dir().join(format!("asterism-cwd-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = file("where.cst", b"x = 1\nout x\n");
+    let s = Scratch::new();
+    let path = s.file("where.cst", b"x = 1\nout x\n");
+    let dir = s.path().join("cwd");
+    std::fs::create_dir(&dir).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_asterism"))
         .args(["run", &path])
         .current_dir(&dir)
@@ -308,7 +335,8 @@ fn relative_cache_locations_are_ignored() {
 
 #[test]
 fn output_that_cannot_be_written_is_an_error() {
-    let path = file("full.cst", b"x = 1\nout x\n");
+    let s = Scratch::new();
+    let path = s.file("full.cst", b"x = 1\nout x\n");
     for args in
         [&["run", &path][..], &["run", &path, "--json"], &["run", &path, "--stream"], &["check", &path, "--json"]]
     {
@@ -329,9 +357,8 @@ fn output_that_cannot_be_written_is_an_error() {
 #[test]
 fn a_pipeline_path_need_not_be_utf8() {
     use std::os::unix::ffi::OsStrExt;
-    let dir = std::env::temp_dir().join(format!("asterism-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9.cst"));
+    let s = Scratch::new();
+    let path = s.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.cst"));
     std::fs::write(&path, b"in n: Int\nx = n + 1\nout x\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_asterism"))
         .arg("run")
@@ -353,8 +380,9 @@ fn only_entry(cache: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn a_damaged_plan_is_a_miss_and_is_replaced() {
-    let cache = cache_dir("damaged");
-    let path = file("medal.cst", b"x = \"silver\"\nout x\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("medal.cst", b"x = \"silver\"\nout x\n");
     run_args(&["run", &path], None, &cache);
     let entry = only_entry(&cache);
     let mut bytes = std::fs::read(&entry).unwrap();
@@ -372,8 +400,9 @@ fn a_damaged_plan_is_a_miss_and_is_replaced() {
 #[cfg(unix)]
 #[test]
 fn the_plan_cache_reads_only_regular_files_and_writes_through_no_link() {
-    let cache = cache_dir("links");
-    let path = file("links.cst", b"x = 1\nout x\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("links.cst", b"x = 1\nout x\n");
     run_args(&["run", &path], None, &cache);
     let entry = only_entry(&cache);
     // A FIFO in its place: no hang.
@@ -387,7 +416,7 @@ fn the_plan_cache_reads_only_regular_files_and_writes_through_no_link() {
     let out = run_args(&["run", &path, "--json"], None, &cache);
     assert_eq!(json(&out)["outputs"], serde_json::json!({"x": 1}));
     // A link to one of the user's files: the file is left alone, the link replaced.
-    let victim = file("victim.txt", b"precious");
+    let victim = s.file("victim.txt", b"precious");
     std::fs::remove_file(&entry).unwrap();
     std::os::unix::fs::symlink(&victim, &entry).unwrap();
     run_args(&["run", &path], None, &cache);
@@ -397,8 +426,9 @@ fn the_plan_cache_reads_only_regular_files_and_writes_through_no_link() {
 
 #[test]
 fn nothing_is_cached_for_a_run_that_fails_on_its_inputs() {
-    let cache = cache_dir("inputs-fail");
-    let path = file("needs.cst", b"in n: Int\nx = n + 1\nout x\n");
+    let s = Scratch::new();
+    let cache = s.cache();
+    let path = s.file("needs.cst", b"in n: Int\nx = n + 1\nout x\n");
     let out = run_args(&["run", &path], None, &cache);
     assert_eq!(out.status.code(), Some(3));
     let stored = std::fs::read_dir(cache.join("plans")).map(|d| d.count()).unwrap_or(0);
@@ -409,9 +439,10 @@ fn nothing_is_cached_for_a_run_that_fails_on_its_inputs() {
 
 #[test]
 fn long_error_lists_show_a_hundred_and_count_the_rest() {
-    let cache = cache_dir("caps");
+    let s = Scratch::new();
+    let cache = s.cache();
     let undefined: String = (0..150).map(|i| format!("x{i} = y{i} + 1\n")).collect();
-    let path = file("undefined.cst", format!("{undefined}out x0\n").as_bytes());
+    let path = s.file("undefined.cst", format!("{undefined}out x0\n").as_bytes());
     let out = asterism(&["check", &path, "--json"], None);
     let doc = json(&out);
     assert_eq!(doc["diagnostics"].as_array().unwrap().len(), 100);
@@ -419,7 +450,7 @@ fn long_error_lists_show_a_hundred_and_count_the_rest() {
     let text = String::from_utf8_lossy(&asterism(&["check", &path], None).stderr).into_owned();
     assert!(text.ends_with("\n… and 50 more errors\n"), "{}", &text[text.len() - 200..]);
     let failing: String = (0..150).map(|i| format!("x{i} = 1 / 0\n")).collect();
-    let path = file("failing.cst", format!("in z: Int\n{failing}out z\n").as_bytes());
+    let path = s.file("failing.cst", format!("in z: Int\n{failing}out z\n").as_bytes());
     let out = run_args(&["run", &path, "-i", "z=1", "--json"], None, &cache);
     let doc = json(&out);
     assert_eq!((doc["errors"].as_array().unwrap().len(), doc["omitted"].clone()), (100, serde_json::json!(50)));
@@ -428,12 +459,13 @@ fn long_error_lists_show_a_hundred_and_count_the_rest() {
 
 #[test]
 fn a_pipeline_that_doubles_a_string_fails_its_node_not_the_process() {
-    let cache = cache_dir("double");
+    let s = Scratch::new();
+    let cache = s.cache();
     let mut src = String::from("s0 = \"abcdefghijklmnop\"\n");
     for i in 1..=40 {
         src += &format!("s{i} = s{p} + s{p}\n", p = i - 1);
     }
-    let path = file("double.cst", format!("{src}k = 1\nout s40\nout k\n").as_bytes());
+    let path = s.file("double.cst", format!("{src}k = 1\nout s40\nout k\n").as_bytes());
     let out = run_args(&["run", &path, "--json"], None, &cache);
     assert_eq!(out.status.code(), Some(2));
     let doc = json(&out);
@@ -463,8 +495,9 @@ fn a_pipeline_that_doubles_a_string_fails_its_node_not_the_process() {
 
 #[test]
 fn stream_prints_an_output_as_soon_as_it_is_ready() {
+    let s = Scratch::new();
     use std::io::BufRead;
-    let path = file(
+    let path = s.file(
         "early.cst",
         b"in n: Int\nfast = n + 1\nxs = Range(0, n)\nslow = map(xs, i => reduce(xs, 0, (a, j) => a + j * i))\nout fast\nout slow\n",
     );

@@ -45,10 +45,10 @@ out total
     let inputs = r#"{"items": [{"name": "a", "price": 2.5, "tags": ["x", "y"]}, {"name": "b", "price": 20, "tags": []}], "limit": 10}"#;
     let engine = Engine::new();
     let pipeline = engine.compile("t.cst", src).unwrap();
-    let path = std::env::temp_dir().join(format!("asterism-dag-{}.bin", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.bin");
     std::fs::write(&path, pipeline.spec().encode()).unwrap();
     let spec = DagSpec::decode(&std::fs::read(&path).unwrap()).unwrap();
-    let _ = std::fs::remove_file(&path);
     assert_eq!(&spec, pipeline.spec());
     let fresh = Engine::new();
     let loaded = fresh.load(spec).unwrap();

@@ -143,8 +143,8 @@ fn every_case_gives_what_its_header_says() {
 
 #[test]
 fn a_case_that_gives_something_else_fails() {
-    let dir = std::env::temp_dir().join(format!("asterism-run-cases-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     let wrong = [
         "# outputs: {\"x\": 3}\nx = 1 + 1\nout x\n",
         "# outputs: {}\nx = 1 / 0\nout x\n",

@@ -86,7 +86,7 @@ impl CallOptions {
     fn set(&mut self, option: RawOption<'_>, src: &str) -> Result<(), Diagnostic> {
         match option.value {
             RawValue::Fallback(expr) => {
-                self.fallback = Some(Fallback { expr: Box::new(expr), span: option.span });
+                self.fallback = Some(Fallback { expr: std::sync::Arc::new(expr), span: option.span });
                 Ok(())
             }
             _ => self.set_value(&option, src),

@@ -271,8 +271,8 @@ impl Checker<'_> {
             if typed.iter().flatten().any(|t| t.ty.has_error()) { Type::Error } else { subst(&sig.ret, &env, true) };
         let takes_batches = self.registry.get(&sig.name).is_some_and(|f| f.takes_batches());
         let (ty, fallback) = self.options(call.with.as_deref(), ret, &call.callee.text, takes_batches);
-        // The options without the fallback (typed above): no copy of an expression.
-        let options = call.with.as_ref().map(|w| w.options.without_fallback()).unwrap_or_default();
+        let mut options = call.with.as_ref().map(|w| w.options.clone()).unwrap_or_default();
+        options.fallback = None;
         let args = typed.into_iter().flatten().collect();
         let call = TCall { function: sig.name.clone(), args, options, fallback };
         TExpr { ty, span, kind: TExprKind::Call(Box::new(call)) }

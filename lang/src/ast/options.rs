@@ -72,7 +72,8 @@ pub enum Join {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fallback {
-    pub expr: Box<Expr>,
+    /// Shared: options are copied into the typed tree, the expression never is.
+    pub expr: std::sync::Arc<Expr>,
     pub span: Span,
 }
 
@@ -96,50 +97,6 @@ pub struct CallOptions {
     pub window: Option<Opt<Window>>,
     pub checkpoint: Option<Opt<u64>>,
     pub join: Option<Opt<Join>>,
-}
-
-impl CallOptions {
-    /// The same options without the fallback (which is an expression: never copied).
-    pub fn without_fallback(&self) -> CallOptions {
-        let CallOptions {
-            retry,
-            timeout,
-            delay,
-            backoff,
-            fallback: _,
-            cache,
-            cache_backend,
-            throttle,
-            concurrency,
-            on_error,
-            lazy,
-            priority,
-            batch,
-            batch_timeout,
-            window,
-            checkpoint,
-            join,
-        } = self;
-        CallOptions {
-            retry: retry.clone(),
-            timeout: timeout.clone(),
-            delay: delay.clone(),
-            backoff: backoff.clone(),
-            fallback: None,
-            cache: cache.clone(),
-            cache_backend: cache_backend.clone(),
-            throttle: throttle.clone(),
-            concurrency: concurrency.clone(),
-            on_error: on_error.clone(),
-            lazy: lazy.clone(),
-            priority: priority.clone(),
-            batch: batch.clone(),
-            batch_timeout: batch_timeout.clone(),
-            window: window.clone(),
-            checkpoint: checkpoint.clone(),
-            join: join.clone(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

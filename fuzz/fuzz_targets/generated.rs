@@ -6,11 +6,10 @@
 //! kept too: they reach the checker's corners.
 #![no_main]
 
+mod common;
+
 use arbitrary::{Result, Unstructured};
-use asterism::{Code, Engine, Layout, Limits};
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Ty {
@@ -134,7 +133,9 @@ impl Gen<'_, '_> {
                 self.options(Ty::Int)?
             ),
             (Ty::Int, 6) => format!("{}.a", self.expr(Ty::Rec, d)?),
-            (Ty::Int, _) => format!("divide({}, {}){}", self.expr(Ty::Int, d)?, self.expr(Ty::Int, d)?, self.options(t)?),
+            (Ty::Int, _) => {
+                format!("divide({}, {}){}", self.expr(Ty::Int, d)?, self.expr(Ty::Int, d)?, self.options(t)?)
+            }
             (Ty::Float, 3) => format!("({} * 1.5)", self.expr(Ty::Float, d)?),
             (Ty::Float, 4) => format!("to-float({})", self.expr(Ty::Int, d)?),
             (Ty::Float, _) => format!("list-sum({}) + 0.5", self.expr(Ty::Ints, d)?),
@@ -178,7 +179,9 @@ impl Gen<'_, '_> {
             Ty::Float => format!("{}.5", self.u.int_in_range(0..=99)?),
             Ty::Str => self.pick(&["\"\"", "\"a b\"", "\"12\"", "\"ñ\""])?.to_string(),
             Ty::Bool => self.pick(&["true", "false"])?.to_string(),
-            Ty::Ints => format!("[{}]", (0..self.u.int_in_range(0..=3)?).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")),
+            Ty::Ints => {
+                format!("[{}]", (0..self.u.int_in_range(0..=3)?).map(|i| i.to_string()).collect::<Vec<_>>().join(", "))
+            }
             Ty::Strs => "[\"x\", \"y\"]".into(),
             Ty::Rec => format!("{{a: {}, b: \"r\"}}", self.int_literal()?),
             Ty::OptInt => format!("{} when true", self.int_literal()?),
@@ -191,7 +194,9 @@ impl Gen<'_, '_> {
             Ty::Float => "2.5".into(),
             Ty::Str => "\"in put\"".into(),
             Ty::Bool => "true".into(),
-            Ty::Ints => format!("[{}]", (0..self.u.int_in_range(0..=5)?).map(|i| i.to_string()).collect::<Vec<_>>().join(",")),
+            Ty::Ints => {
+                format!("[{}]", (0..self.u.int_in_range(0..=5)?).map(|i| i.to_string()).collect::<Vec<_>>().join(","))
+            }
             Ty::Strs => "[\"p q\", \"\"]".into(),
             Ty::Rec => "{\"a\": 7, \"b\": \"x\"}".into(),
             Ty::OptInt => self.pick(&["null", "3"])?.to_string(),
@@ -228,27 +233,18 @@ impl Gen<'_, '_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    let engine = ENGINE.get_or_init(|| {
-        let mut engine = Engine::new();
-        engine.set_limits(Limits { max_memory: 32 << 20, max_time: Some(Duration::from_secs(2)) });
-        engine
-    });
+    let engine = common::engine();
     let mut u = Unstructured::new(data);
     let Ok((source, inputs)) = (Gen { u: &mut u, vars: Vec::new(), params: Vec::new(), fresh: 0 }).program() else {
         return;
     };
     let pipeline = match engine.compile("generated.cst", &source) {
         Ok(p) => p,
-        Err(d) => {
-            assert!(d.items().iter().all(|d| d.code != Code::E900), "internal compiler error: {d}\n{source}");
-            return;
-        }
+        Err(d) => return common::no_internal_error(&d, &source),
     };
     let inputs = pipeline.parse_inputs(inputs.as_bytes()).unwrap_or_else(|e| panic!("{e:?}\n{source}\n{inputs}"));
     let outcome = pipeline.run_blocking(&inputs);
-    serde_json::from_str::<serde_json::Value>(&outcome.to_json()).expect("the outcome is JSON");
-    serde_json::from_str::<serde_json::Value>(&outcome.outputs_json(Layout::Pretty)).expect("the outputs are JSON");
+    common::writes_json(&outcome);
     // A stored plan runs as the compiled one.
     let reloaded = engine.load(asterism::DagSpec::decode(&pipeline.spec().encode()).unwrap()).unwrap();
     let again = reloaded.run_blocking(&inputs);

@@ -4,32 +4,20 @@
 //! must be JSON.
 #![no_main]
 
-use asterism::{Code, Engine, Layout, Limits};
+mod common;
+
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
-use std::time::Duration;
 
 fuzz_target!(|data: &[u8]| {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    let engine = ENGINE.get_or_init(|| {
-        let mut engine = Engine::new();
-        engine.set_limits(Limits { max_memory: 32 << 20, max_time: Some(Duration::from_secs(2)) });
-        engine
-    });
     let (source, inputs) = match data.iter().position(|&b| b == 0) {
         Some(at) => (&data[..at], &data[at + 1..]),
         None => (data, &b"{}"[..]),
     };
     let Ok(source) = std::str::from_utf8(source) else { return };
-    let pipeline = match engine.compile("fuzz.cst", source) {
+    let pipeline = match common::engine().compile("fuzz.cst", source) {
         Ok(p) => p,
-        Err(d) => {
-            assert!(d.items().iter().all(|d| d.code != Code::E900), "internal compiler error: {d}");
-            return;
-        }
+        Err(d) => return common::no_internal_error(&d, source),
     };
     let Ok(inputs) = pipeline.parse_inputs(inputs) else { return };
-    let outcome = pipeline.run_blocking(&inputs);
-    serde_json::from_str::<serde_json::Value>(&outcome.to_json()).expect("the outcome is JSON");
-    serde_json::from_str::<serde_json::Value>(&outcome.outputs_json(Layout::Pretty)).expect("the outputs are JSON");
+    common::writes_json(&pipeline.run_blocking(&inputs));
 });

@@ -40,7 +40,7 @@ use shapes::chain;
 #[test]
 fn a_warm_run_of_the_100_node_chain_allocates_only_its_values() {
     let engine = Engine::new();
-    let pipeline = engine.compile("chain.cst", &chain(100)).unwrap();
+    let pipeline = engine.compile("chain.cst", &chain(100, "Uppercase", "Lowercase")).unwrap();
     let inputs = pipeline.parse_inputs(br#"{"text": "Hello, Asterism"}"#).unwrap();
     assert_eq!(pipeline.run_blocking(&inputs).status(), Status::Completed);
     let before = ALLOCATIONS.load(Ordering::Relaxed);

@@ -16,21 +16,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 #[path = "../shapes/chain.rs"]
-mod shapes;
-use shapes::chain;
-
-fn fan_out(branches: usize, depth: usize) -> String {
-    let mut src = String::from("in text: String\n");
-    for b in 0..branches {
-        src.push_str(&format!("b{b}_0 = Uppercase(text)\n"));
-        for d in 1..depth {
-            let f = if d % 2 == 0 { "Uppercase" } else { "Lowercase" };
-            src.push_str(&format!("b{b}_{d} = {f}(b{b}_{})\n", d - 1));
-        }
-        src.push_str(&format!("out b{b}_{}\n", depth - 1));
-    }
-    src
-}
+mod chain;
+#[path = "../shapes/fan_out.rs"]
+mod fan_out;
+use chain::chain;
+use fan_out::fan_out_of;
 
 fn pipeline(engine: &Engine, src: &str) -> (Pipeline, Inputs) {
     let p = engine.compile("bench.cst", src).unwrap_or_else(|d| panic!("{d}"));
@@ -42,13 +32,13 @@ fn chains(c: &mut Criterion) {
     let engine = Engine::new();
     let mut group = c.benchmark_group("chain");
     for n in [1, 10, 100, 500] {
-        let (p, inputs) = pipeline(&engine, &chain(n));
+        let (p, inputs) = pipeline(&engine, &chain(n, "Uppercase", "Lowercase"));
         group.throughput(Throughput::Elements(n as u64));
         group
             .bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| b.iter(|| p.run_blocking(black_box(&inputs))));
     }
     group.finish();
-    let (p, inputs) = pipeline(&engine, &fan_out(50, 10));
+    let (p, inputs) = pipeline(&engine, &fan_out_of(50, 10, "Uppercase", "Lowercase"));
     c.bench_function("fan-out 50x10", |b| b.iter(|| p.run_blocking(black_box(&inputs))));
 }
 
@@ -82,7 +72,7 @@ fn asynchronous(c: &mut Criterion) {
 /// 10,000 sequential runs of a 1-node pipeline; prints the latency percentiles.
 fn sequential(c: &mut Criterion) {
     let engine = Engine::new();
-    let (p, inputs) = pipeline(&engine, &chain(1));
+    let (p, inputs) = pipeline(&engine, &chain(1, "Uppercase", "Lowercase"));
     let mut samples: Vec<Duration> = Vec::with_capacity(10_000);
     for _ in 0..1_000 {
         black_box(p.run_blocking(&inputs));
@@ -104,7 +94,7 @@ fn sequential(c: &mut Criterion) {
 fn concurrent(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let engine = Engine::new();
-    let (p, inputs) = pipeline(&engine, &chain(10));
+    let (p, inputs) = pipeline(&engine, &chain(10, "Uppercase", "Lowercase"));
     c.bench_function("1000 concurrent runs (chain of 10)", |b| {
         b.iter(|| {
             rt.block_on(async {

@@ -5,6 +5,7 @@
 //! the call's failure detail. The signature (with the given parameter names) is derived from the
 //! Rust types, so it cannot disagree with the implementation.
 
+use asterism_registry::module::{BoxFuture, ModuleResult};
 use asterism_registry::value::{ElemKind, ListBuilder, Value};
 use asterism_registry::{Module, ModuleError, Name, Param, Signature, Type};
 use std::fmt::Display;
@@ -201,11 +202,19 @@ macro_rules! host_fn {
             fn into_module(self, name: &str, params: &[&str]) -> (Signature, Module) {
                 let sig = signature(name, params, vec![$($a::lang_type()),*], R::Value::lang_type());
                 let f = std::sync::Arc::new(self);
-                let module = Module::asynchronous(move |args| {
+                // The arguments are converted before the future is made: it owns Rust values.
+                let module = Module::Async(std::sync::Arc::new(move |args: &[Value]| -> BoxFuture<ModuleResult> {
                     let _ = &args;
-                    let f = f.clone();
-                    async move { f($(arg::<$a>(&args, $i)?),*).await.into_result() }
-                });
+                    let converted = Ok::<_, ModuleError>(()).and_then(|()| Ok(($(arg::<$a>(args, $i)?,)*)));
+                    match converted {
+                        Ok(converted) => {
+                            let f = f.clone();
+                            let _ = &converted;
+                            Box::pin(async move { f($(converted.$i),*).await.into_result() })
+                        }
+                        Err(e) => Box::pin(std::future::ready(Err(e))),
+                    }
+                }));
                 (sig, module)
             }
         }

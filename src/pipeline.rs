@@ -4,7 +4,7 @@ use crate::diagnostics::{Diagnostics, MAX_SHOWN};
 use asterism_registry::dag::DagSpec;
 use asterism_registry::{Type, Value};
 use asterism_runtime::json::{self, Layout};
-use asterism_runtime::{Env, Event, ExecutionPlan, RunError, RunOutcome, Status};
+use asterism_runtime::{Env, ExecutionPlan, RunError, RunOutcome, Status};
 use std::sync::Arc;
 
 /// A compiled pipeline. Cloning is cheap; runs share the prepared plan.
@@ -17,14 +17,20 @@ pub struct Pipeline {
     pub(crate) env: Env,
 }
 
-/// The values of a pipeline's inputs, in declaration order.
-#[derive(Clone, Debug, Default)]
-pub struct Inputs(pub(crate) Vec<Value>);
+/// The values of a pipeline's inputs, in declaration order. Cloning is cheap: runs share them.
+#[derive(Clone, Debug)]
+pub struct Inputs(pub(crate) Arc<[Value]>);
+
+impl Default for Inputs {
+    fn default() -> Inputs {
+        Inputs(Arc::new([]))
+    }
+}
 
 impl Inputs {
     /// Inputs from values given in declaration order.
     pub fn from_values(values: Vec<Value>) -> Inputs {
-        Inputs(values)
+        Inputs(values.into())
     }
 }
 
@@ -71,7 +77,7 @@ impl Pipeline {
     /// names it (`input 'n' (-i n): …`).
     pub fn parse_inputs_given(&self, json: &[u8], given: &[(&str, &str)]) -> Result<Inputs, Vec<String>> {
         let declared: Vec<(&str, &Type)> = self.plan.inputs().collect();
-        json::parse_inputs_given(json, given, &declared, &self.env.limits).map(Inputs)
+        json::parse_inputs_given(json, given, &declared, &self.env.limits).map(Inputs::from_values)
     }
 
     /// Runs the pipeline to completion.
@@ -90,11 +96,7 @@ impl Pipeline {
     /// on this thread (a CLI prints it there and then).
     pub fn run_blocking_with(&self, inputs: &Inputs, on_output: &mut (dyn FnMut(&str, &Value) + Send)) -> Outcome {
         let names: Vec<&str> = self.plan.outputs().map(|(n, _)| n).collect();
-        let mut sink = |event: Event| {
-            if let Event::Output { index, value } = event {
-                on_output(names[index], &value);
-            }
-        };
+        let mut sink = |index: usize, value: &Value| on_output(names[index], value);
         let outcome = match self.plan.run_sync_with(&inputs.0, &self.env, &mut sink) {
             Some(outcome) => outcome,
             None => {
@@ -120,14 +122,12 @@ impl Pipeline {
         let (plan, env) = (self.plan.clone(), self.env.clone());
         tokio::spawn(async move {
             let names: Vec<Arc<str>> = plan.outputs().map(|(n, _)| n.into()).collect();
-            plan.run_with(inputs.0, &env, &mut |event| {
-                let event = match event {
-                    Event::Output { index, value } => StreamEvent::Output { name: names[index].clone(), value },
-                    Event::Done(outcome) => StreamEvent::Done(Outcome { plan: plan.clone(), outcome }),
-                };
-                let _ = tx.send(event);
-            })
-            .await;
+            let outcome = plan
+                .run_with(inputs.0, &env, &mut |index, value| {
+                    let _ = tx.send(StreamEvent::Output { name: names[index].clone(), value: value.clone() });
+                })
+                .await;
+            let _ = tx.send(StreamEvent::Done(Outcome { plan: plan.clone(), outcome }));
         });
         Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }))
     }

@@ -77,7 +77,9 @@ impl fmt::Debug for CallContext<'_> {
 }
 
 pub type SyncFn = dyn Fn(&[Value], &CallContext<'_>) -> ModuleResult + Send + Sync;
-pub type AsyncFn = dyn Fn(Vec<Value>) -> BoxFuture<ModuleResult> + Send + Sync;
+/// An asynchronous module reads its arguments when called and gives a future that owns what it
+/// needs of them: the runtime passes a borrowed buffer, so a call costs no argument vector.
+pub type AsyncFn = dyn Fn(&[Value]) -> BoxFuture<ModuleResult> + Send + Sync;
 pub type BlockingFn = dyn Fn(Vec<Value>) -> ModuleResult + Send + Sync;
 
 /// The higher-order functions of SPEC §9.5, evaluated by the runtime.
@@ -112,11 +114,12 @@ impl Module {
         Module::Sync(Arc::new(f))
     }
 
+    /// An asynchronous module from a function of the argument values, owned by its future.
     pub fn asynchronous<F>(f: impl Fn(Vec<Value>) -> F + Send + Sync + 'static) -> Module
     where
         F: Future<Output = ModuleResult> + Send + 'static,
     {
-        Module::Async(Arc::new(move |args| Box::pin(f(args))))
+        Module::Async(Arc::new(move |args| Box::pin(f(args.to_vec()))))
     }
 
     pub fn blocking(f: impl Fn(Vec<Value>) -> ModuleResult + Send + Sync + 'static) -> Module {

@@ -10,7 +10,8 @@
 //! 3. `plan`: a DagSpec prepared to run;
 //! 4. `exec`: the synchronous evaluator (owners, higher-order functions, lazy forcing);
 //! 5. `sched`: the asynchronous scheduler, driving the evaluator's rules with futures;
-//! 6. `run`: the entry — a run to its outcome, or as a stream of events.
+//! 6. `run`: the entry — a first pass on the caller's thread, the scheduler from where it waits;
+//!    each output given to a sink as soon as it is ready.
 //!
 //! `json` stands apart: run inputs read and outputs written, guided by the declared types.
 
@@ -30,7 +31,7 @@ mod run;
 
 pub mod json;
 
-pub use outcome::{Event, RunError, RunOutcome, Status};
+pub use outcome::{RunError, RunOutcome, Status};
 pub use plan::{ExecutionPlan, PrepareError};
 pub use run::Env;
 pub use services::cache::{self, CacheBackend, CacheStats, MemoryBackend};

@@ -97,12 +97,3 @@ impl RunOutcome {
         RunOutcome { outputs, errors }
     }
 }
-
-/// An event of a streamed run.
-#[derive(Clone, Debug)]
-pub enum Event {
-    /// An output's value is ready.
-    Output { index: usize, value: Value },
-    /// The run is over.
-    Done(RunOutcome),
-}

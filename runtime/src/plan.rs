@@ -75,6 +75,9 @@ pub(crate) struct NodePlan {
     pub at: At,
     /// A call `with lazy`: it runs when its value is first demanded.
     pub lazy: bool,
+    /// Whether running it may wait: a call of an asynchronous or blocking module or with options
+    /// that wait, or a node whose graphs (lambda, branches, fallback) wait.
+    pub waits: bool,
 }
 
 #[derive(Debug)]

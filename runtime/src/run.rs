@@ -1,17 +1,23 @@
-//! The top floor of the runtime: running a prepared plan — synchronously in one pass when every
-//! module is synchronous (`exec`), otherwise on the asynchronous scheduler (`sched`); whole-run
-//! results or a stream of output events. Every run is given an `Env`: the reporter of its notices
-//! (`log`, `on_error: log`; the runtime prints nothing) and its budgets (`Limits`).
+//! The top floor of the runtime: running a prepared plan. Every run starts with a first pass on
+//! the caller's thread, over the main graph's nodes in order (`exec` evaluates them); an
+//! asynchronous call is polled once there and goes on at once when it completed. A synchronous
+//! plan, or any run whose calls never wait, ends in that pass; otherwise the scheduler (`sched`)
+//! takes over from the first node that waits. Outputs go to a sink as soon as they are ready.
+//! Every run is given an `Env`: the reporter of its notices (`log`, `on_error: log`; the runtime
+//! prints nothing) and its budgets (`Limits`).
 //!
-//! The synchronous path takes its buffers from the plan's pool and gives them back, so a warm run
+//! The first pass takes its buffers from the plan's pool and gives them back, so a warm run
 //! allocates only for the values it produces (and the outcome holding them).
 
+use crate::exec::call::{Polled, poll_once};
 use crate::exec::{Frame, RunCx, lazy};
-use crate::outcome::{Event, RunOutcome};
-use crate::plan::ExecutionPlan;
-use crate::sched::{self, Shared};
+use crate::outcome::{RunError, RunOutcome};
+use crate::plan::{ExecutionPlan, Kind, NodePlan};
+use crate::sched::{self, Handoff, Shared};
 use crate::values::budget::Budget;
-use crate::values::slot::{Slot, State};
+use crate::values::slot::{Scratch, Slot, State};
+use asterism_registry::dag::NodeId;
+use asterism_registry::module::Module;
 use asterism_registry::value::Value;
 use asterism_registry::{Limits, Reporter, Silent};
 use parking_lot::Mutex;
@@ -61,14 +67,36 @@ impl ExecutionPlan {
     /// Runs the pipeline on this thread when it is synchronous (`is_sync`); `None` otherwise.
     /// `inputs` are the values of the declared inputs, in declaration order.
     pub fn run_sync(&self, inputs: &[Value], env: &Env) -> Option<RunOutcome> {
-        self.run_sync_with(inputs, env, &mut |_| {})
+        self.run_sync_with(inputs, env, &mut |_, _| {})
     }
 
-    /// `run_sync`, giving `sink` each output as soon as its node has run.
-    pub fn run_sync_with(&self, inputs: &[Value], env: &Env, sink: &mut dyn FnMut(Event)) -> Option<RunOutcome> {
-        if !self.is_sync() {
-            return None;
+    /// `run_sync`, giving `sink(k, value)` output `k` as soon as its node has run.
+    pub fn run_sync_with(
+        &self,
+        inputs: &[Value],
+        env: &Env,
+        sink: &mut dyn FnMut(usize, &Value),
+    ) -> Option<RunOutcome> {
+        match self.is_sync() {
+            // A synchronous plan never stops in the first pass.
+            true => self.first_pass::<true>(inputs, env, sink).ok(),
+            false => None,
         }
+    }
+
+    /// The first pass of every run, on this thread: the main graph's nodes in order, each
+    /// evaluated in place, and an asynchronous call polled once (`poll_once`) and taken as done
+    /// when it is — so a run whose calls all complete without waiting never meets the scheduler.
+    /// The pass stops at the first node that waits (a call still waiting after its first poll, a
+    /// call with options that wait or of a blocking module, a higher-order call or owner whose
+    /// graphs wait, a node reading a lazy call not run yet) and hands over what it did. A
+    /// synchronous plan (`SYNC`, a pass compiled for it) never stops.
+    fn first_pass<const SYNC: bool>(
+        &self,
+        inputs: &[Value],
+        env: &Env,
+        sink: &mut dyn FnMut(usize, &Value),
+    ) -> Result<RunOutcome, Box<Stopped>> {
         let mut state = self.take_state();
         let errors = Mutex::new(Vec::new());
         let budget = Budget::new(env.limits);
@@ -82,10 +110,29 @@ impl ExecutionPlan {
             until: None,
         };
         let main = &self.graphs[0];
+        let mut stop = None;
         for (i, node) in main.nodes.iter().enumerate() {
-            let slot = match node.lazy {
-                true => cx.park(0, i, &state.slots),
-                false => Slot::of(cx.node(main, i, &state.slots[..], Frame::default(), &mut state.scratch)),
+            let slots = &state.slots[..];
+            let slot = if node.lazy {
+                cx.park(0, i, slots)
+            } else if SYNC || !self.demands(node).any(|x| slots[x as usize].unforced().is_some()) && !node.waits {
+                Slot::of(cx.node(main, i, slots, Frame::default(), &mut state.scratch))
+            } else if node.inputs.iter().any(|&x| slots[x as usize].failed()) {
+                Slot::Fail
+            } else {
+                match self.poll_call(node, slots, &mut state.scratch) {
+                    Some(Polled::Over(r)) => {
+                        Slot::of(r.map_err(|m| cx.fail(node, m)).and_then(|v| cx.charged(node, v)))
+                    }
+                    Some(Polled::Waiting(future)) => {
+                        stop = Some((i, Some(future)));
+                        break;
+                    }
+                    None => {
+                        stop = Some((i, None));
+                        break;
+                    }
+                }
             };
             if !self.outputs_at[i].is_empty()
                 && let Some(v) = slot.value()
@@ -94,7 +141,18 @@ impl ExecutionPlan {
             }
             state.slots.push(slot);
         }
-        // Outputs demand their lazy calls.
+        // Outputs demand their lazy calls: forced here in a synchronous plan, else by the scheduler.
+        let unforced =
+            self.outputs.iter().any(|o| state.slots.get(o.node as usize).is_some_and(|s| s.unforced().is_some()));
+        if stop.is_none() && unforced && !SYNC {
+            stop = Some((main.nodes.len(), None));
+        }
+        if let Some((at, waiting)) = stop {
+            let slots = std::mem::take(&mut state.slots);
+            self.give_state(state);
+            let handoff = Handoff { slots, at: at as NodeId, waiting };
+            return Err(Box::new(Stopped { handoff, errors: errors.into_inner(), budget }));
+        }
         for o in &self.outputs {
             if let Slot::Lazy(t) = &state.slots[o.node as usize]
                 && let Ok(v) = lazy::force(t, &cx, &mut state.scratch)
@@ -104,35 +162,55 @@ impl ExecutionPlan {
         }
         let outputs = self.outputs_of(&state.slots);
         self.give_state(state);
-        Some(RunOutcome::new(outputs, errors.into_inner()))
+        Ok(RunOutcome::new(outputs, errors.into_inner()))
+    }
+
+    /// A waiting node the first pass can run itself, polled once: a call without options of an
+    /// asynchronous module. `None` for any other.
+    fn poll_call(&self, node: &NodePlan, slots: &[Slot], scratch: &mut Scratch) -> Option<Polled> {
+        let Kind::Call(call) = &node.kind else { return None };
+        let Module::Async(f) = &self.functions[call.function as usize].module else { return None };
+        if call.policy.is_some() {
+            return None;
+        }
+        let mut args = scratch.take_values();
+        args.extend(node.inputs.iter().map(|&x| slots[x as usize].value_or_default()));
+        let polled = poll_once(self, call, &**f, &args);
+        scratch.give_values(args);
+        Some(polled)
     }
 
     /// Gives `sink` the outputs of node `node` of the main graph, whose value is `v`.
     #[inline]
-    fn emit(&self, node: u32, v: &Value, sink: &mut dyn FnMut(Event)) {
+    fn emit(&self, node: u32, v: &Value, sink: &mut dyn FnMut(usize, &Value)) {
         for &index in self.outputs_at.get(node as usize).into_iter().flatten() {
-            sink(Event::Output { index: index as usize, value: v.clone() });
+            sink(index as usize, v);
         }
     }
 
     /// Runs the pipeline to completion.
-    pub async fn run(self: &Arc<Self>, inputs: Vec<Value>, env: &Env) -> RunOutcome {
-        self.run_with(inputs, env, &mut |_| {}).await
+    pub async fn run(self: &Arc<Self>, inputs: Arc<[Value]>, env: &Env) -> RunOutcome {
+        self.run_with(inputs, env, &mut |_, _| {}).await
     }
 
-    /// Runs the pipeline, giving `sink` an event as soon as each output is ready, then the outcome.
+    /// Runs the pipeline, giving `sink(k, value)` output `k` as soon as it is ready: a first pass
+    /// on this thread, then the scheduler from where it stopped, if it did.
     pub async fn run_with(
         self: &Arc<Self>,
-        inputs: Vec<Value>,
+        inputs: Arc<[Value]>,
         env: &Env,
-        sink: &mut (dyn FnMut(Event) + Send),
+        sink: &mut (dyn FnMut(usize, &Value) + Send),
     ) -> RunOutcome {
-        let outcome = match self.run_sync_with(&inputs, env, sink) {
-            Some(outcome) => outcome,
-            None => {
-                let budget = Budget::new(env.limits);
-                let shared = Arc::new(Shared::new(self.clone(), inputs.into(), env.reporter.clone(), budget));
-                let slots = sched::main(shared.clone(), &mut |node, slot| {
+        let pass = match self.is_sync() {
+            true => Self::first_pass::<true>,
+            false => Self::first_pass::<false>,
+        };
+        match pass(self, &inputs, env, sink) {
+            Ok(outcome) => outcome,
+            Err(stopped) => {
+                let Stopped { handoff, errors, budget } = *stopped;
+                let shared = Arc::new(Shared::new(self.clone(), inputs, env.reporter.clone(), budget, errors));
+                let slots = sched::resume(shared.clone(), handoff, &mut |node, slot| {
                     if let Some(v) = slot.value() {
                         self.emit(node, v, sink);
                     }
@@ -140,8 +218,13 @@ impl ExecutionPlan {
                 .await;
                 RunOutcome::new(self.outputs_of(&slots), shared.take_errors())
             }
-        };
-        sink(Event::Done(outcome.clone()));
-        outcome
+        }
     }
+}
+
+/// Where the first pass stopped, with the failures and budget so far.
+struct Stopped {
+    handoff: Handoff,
+    errors: Vec<RunError>,
+    budget: Budget,
 }

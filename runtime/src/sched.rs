@@ -25,7 +25,7 @@ use crate::values::budget::Budget;
 use crate::values::slot::{NodeResult, Scratch, Slot, Slots, Thunk};
 use asterism_registry::Reporter;
 use asterism_registry::dag::{GraphId, NodeId};
-use asterism_registry::module::BoxFuture;
+use asterism_registry::module::{BoxFuture, ModuleResult};
 use asterism_registry::value::Value;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::{FutureExt, future};
@@ -52,8 +52,15 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(plan: Arc<ExecutionPlan>, inputs: Arc<[Value]>, reporter: Arc<dyn Reporter>, budget: Budget) -> Shared {
-        let errors: Arc<Mutex<Vec<RunError>>> = Default::default();
+    /// A run's shared state, with the failures recorded so far.
+    pub fn new(
+        plan: Arc<ExecutionPlan>,
+        inputs: Arc<[Value]>,
+        reporter: Arc<dyn Reporter>,
+        budget: Budget,
+        errors: Vec<RunError>,
+    ) -> Shared {
+        let errors = Arc::new(Mutex::new(errors));
         let budget = Arc::new(budget);
         Shared { plan, inputs, root: errors.clone(), errors, reporter, budget, held: Held::default(), until: None }
     }
@@ -125,10 +132,63 @@ pub(crate) fn graph(shared: Arc<Shared>, g: GraphId, params: Vec<Value>, capture
     })
 }
 
-/// Runs the main graph; the outputs' nodes are demanded.
-pub(crate) async fn main(shared: Arc<Shared>, done: &mut (dyn FnMut(NodeId, &Slot) + Send)) -> Vec<Slot> {
+/// Where a run's first pass (on the caller's thread, `ExecutionPlan::run_with`) stopped: the
+/// slots of the main graph's nodes before `at`, and node `at`, which waits — started, its
+/// module's future `waiting`, or not started.
+pub(crate) struct Handoff {
+    pub slots: Vec<Slot>,
+    pub at: NodeId,
+    pub waiting: Option<BoxFuture<ModuleResult>>,
+}
+
+/// Runs the rest of the main graph from where the first pass stopped; the outputs' nodes are
+/// demanded, and `done` sees each node completed from here on.
+pub(crate) async fn resume(
+    shared: Arc<Shared>,
+    handoff: Handoff,
+    done: &mut (dyn FnMut(NodeId, &Slot) + Send),
+) -> Vec<Slot> {
+    let plan = &shared.plan.graphs[0];
+    let Handoff { mut slots, at, waiting } = handoff;
+    slots.resize(plan.nodes.len(), Slot::Empty);
+    let mut remaining: Vec<u32> = plan
+        .deps
+        .iter()
+        .map(|d| d.iter().filter(|&&x| matches!(slots[x as usize], Slot::Empty)).count() as u32)
+        .collect();
+    let pending: FuturesUnordered<Started> = FuturesUnordered::new();
     let outputs: Vec<NodeId> = shared.plan.outputs.iter().map(|o| o.node).collect();
-    schedule(&shared, 0, &[], &[], &outputs, done).await
+    for &o in &outputs {
+        if let Some(t) = slots[o as usize].unforced() {
+            pending.push(Box::pin(force(shared.clone(), t.clone()).map(move |_| (o, Step::Forced))));
+        }
+    }
+    let mut ready = Vec::new();
+    for i in (at as usize..plan.nodes.len()).rev() {
+        if remaining[i] == 0 && (i != at as usize || waiting.is_none()) {
+            ready.push(i as NodeId);
+        }
+    }
+    if let Some(future) = waiting {
+        pending.push(boxed(at, call::resumed(shared.clone(), 0, at, future)));
+    }
+    // A node whose input failed in the first pass fails now, without waiting for the others.
+    for i in at as usize + 1..plan.nodes.len() {
+        if matches!(slots[i], Slot::Empty) && plan.nodes[i].inputs.iter().any(|&x| slots[x as usize].failed()) {
+            complete(plan, i as NodeId, Slot::Fail, &mut slots, &mut remaining, &mut ready, done);
+        }
+    }
+    let state = State { slots, remaining, ready, pending };
+    drive(&shared, 0, Frame::default(), &outputs, done, state).await
+}
+
+/// What the scheduler of one graph invocation holds: each node's slot, how many of its
+/// dependencies each node still waits for, the nodes ready to start, the futures started.
+struct State {
+    slots: Vec<Slot>,
+    remaining: Vec<u32>,
+    ready: Vec<NodeId>,
+    pending: FuturesUnordered<Started>,
 }
 
 /// Runs every node of graph `g`; `done(node, slot)` sees each node as it completes, and each
@@ -143,12 +203,25 @@ pub(crate) async fn schedule(
 ) -> Vec<Slot> {
     let plan = &shared.plan.graphs[g as usize];
     let n = plan.nodes.len();
-    let mut slots = vec![Slot::Empty; n];
-    let mut remaining: Vec<u32> = plan.deps.iter().map(|d| d.len() as u32).collect();
-    let mut ready: Vec<NodeId> = (0..n as u32).rev().filter(|&i| remaining[i as usize] == 0).collect();
-    let mut pending: FuturesUnordered<Started> = FuturesUnordered::new();
+    let remaining: Vec<u32> = plan.deps.iter().map(|d| d.len() as u32).collect();
+    let ready: Vec<NodeId> = (0..n as u32).rev().filter(|&i| remaining[i as usize] == 0).collect();
+    let state = State { slots: vec![Slot::Empty; n], remaining, ready, pending: FuturesUnordered::new() };
+    drive(shared, g, Frame { params, captures }, demanded, done, state).await
+}
+
+/// Starts ready nodes and waits for started ones until every node of graph `g` is complete (or
+/// the run's time is up); gives the slots.
+async fn drive(
+    shared: &Arc<Shared>,
+    g: GraphId,
+    frame: Frame<'_>,
+    demanded: &[NodeId],
+    done: &mut (dyn FnMut(NodeId, &Slot) + Send),
+    state: State,
+) -> Vec<Slot> {
+    let plan = &shared.plan.graphs[g as usize];
+    let State { mut slots, mut remaining, mut ready, mut pending } = state;
     let mut scratch = Scratch::default();
-    let frame = Frame { params, captures };
     loop {
         while let Some(i) = ready.pop() {
             if !matches!(slots[i as usize], Slot::Empty) {
@@ -211,8 +284,10 @@ fn complete(
     ready: &mut Vec<NodeId>,
     done: &mut (dyn FnMut(NodeId, &Slot) + Send),
 ) {
-    let mut work = vec![(i, slot)];
-    while let Some((i, slot)) = work.pop() {
+    // The failures it cascades to, if any (no allocation for the usual case of none).
+    let mut work = Vec::new();
+    let mut next = Some((i, slot));
+    while let Some((i, slot)) = next.take().or_else(|| work.pop()) {
         if !matches!(slots[i as usize], Slot::Empty) {
             continue;
         }
@@ -254,12 +329,18 @@ fn start<S: Slots + ?Sized>(
     let capture =
         |g: GraphId| -> Vec<Slot> { plan.graphs[g as usize].captures.iter().map(|&p| slots.at(p).clone()).collect() };
     let fallback = |policy: &Policy| policy.fallback.map(capture).unwrap_or_default();
+    if !node.waits {
+        return Ok(shared.cx().eval(g, i as usize, slots, frame, scratch));
+    }
     match &node.kind {
-        Kind::Call(c) if c.waits => match c.policy.as_deref() {
-            None => Err(boxed(i, call::module(shared.clone(), g, i, args()))),
+        Kind::Call(c) => match c.policy.as_deref() {
+            None => match call::module(shared, g, i, args()) {
+                Ok(r) => Ok(Slot::of(r.and_then(|v| shared.cx().charged(node, v)))),
+                Err(future) => Err(boxed(i, future)),
+            },
             Some(p) => Err(boxed(i, call::module_with_policy(shared.clone(), g, i, args(), fallback(p)))),
         },
-        Kind::HigherOrder(h) if h.waits => {
+        Kind::HigherOrder(h) => {
             let (args, captures) = (args(), capture(h.lambda));
             match h.policy.as_deref() {
                 None => Err(boxed(i, call::run_hof(shared.clone(), g, i, args, captures))),
@@ -269,12 +350,11 @@ fn start<S: Slots + ?Sized>(
                 }
             }
         }
-        kind if kind.owned_graphs().iter().any(|&c| !plan.graphs[c as usize].sync) => {
+        kind => {
             let first = node.inputs.first().map(|&x| slots.at(x).value_or_default()).unwrap_or_default();
             let captures = kind.owned_graphs().into_iter().map(|c| (c, capture(c))).collect();
             Err(boxed(i, call::owner(shared.clone(), g, i, first, captures)))
         }
-        _ => Ok(shared.cx().eval(g, i as usize, slots, frame, scratch)),
     }
 }
 
@@ -290,7 +370,7 @@ mod tests {
     use crate::plan::NodePlan;
 
     fn node(inputs: &[u32]) -> NodePlan {
-        NodePlan { kind: Kind::Not, inputs: inputs.into(), at: At::default(), lazy: false }
+        NodePlan { kind: Kind::Not, inputs: inputs.into(), at: At::default(), lazy: false, waits: false }
     }
 
     #[test]

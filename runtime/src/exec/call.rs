@@ -14,12 +14,13 @@ use crate::plan::{CallPlan, ExecutionPlan, HofPlan, NodePlan};
 use crate::policy::{Policy, Settled, apply};
 use crate::values::convert::conform;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots};
-use asterism_registry::module::{CallContext, Module, ModuleResult};
+use asterism_registry::module::{AsyncFn, BoxFuture, CallContext, Module, ModuleResult};
 use asterism_registry::value::Value;
 use asterism_registry::{Limits, Reporter};
 use parking_lot::Mutex;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::task::{Context, Poll, Waker};
 
 /// How a module's execution ended.
 pub(crate) enum Ended {
@@ -74,6 +75,33 @@ pub(crate) fn execute(
         Ok(r) => result(plan, call, Ended::Returned(r)),
         Err(payload) => result(plan, call, Ended::Panicked(payload)),
     }
+}
+
+/// How a call of an asynchronous module polled once on this thread stands: over (its value or
+/// the message of its failure), or waiting, its future to be polled on with the run's waker.
+pub(crate) enum Polled {
+    Over(Result<Value, String>),
+    Waiting(BoxFuture<ModuleResult>),
+}
+
+/// Calls the asynchronous module `f` of `call` and polls its future once, in place: a call that
+/// completes without waiting (a value at hand, a cached answer) needs no scheduler. Polling with
+/// a waker that does nothing is sound: whoever polls a waiting future next gives it the waker
+/// to use, and a future wakes only the waker of its latest poll. A panic is a failure of the call.
+pub(crate) fn poll_once(plan: &ExecutionPlan, call: &CallPlan, f: &AsyncFn, args: &[Value]) -> Polled {
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        let mut future = f(args);
+        match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(r) => Ok(r),
+            Poll::Pending => Err(future),
+        }
+    }));
+    let ended = match polled {
+        Ok(Ok(r)) => Ended::Returned(r),
+        Ok(Err(future)) => return Polled::Waiting(future),
+        Err(payload) => Ended::Panicked(payload),
+    };
+    Polled::Over(result(plan, call, ended))
 }
 
 impl RunCx<'_> {

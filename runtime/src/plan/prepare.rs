@@ -272,17 +272,19 @@ impl Prep<'_> {
                 ),
                 dag::Op::Convert { from } => Kind::Convert(Conversion::plan(ty(*from), ty(node.ty))),
             };
-            sync &= match &kind {
-                Kind::Call(c) => !c.waits,
-                Kind::HigherOrder(h) => !h.waits,
-                _ => node.op.graphs().iter().all(child_sync),
+            let waits = match &kind {
+                Kind::Call(c) => c.waits,
+                Kind::HigherOrder(h) => h.waits,
+                _ => !node.op.graphs().iter().all(child_sync),
             };
+            sync &= !waits;
             let lazy = node.op.is_lazy();
             nodes.push(NodePlan {
                 kind,
                 inputs: node.inputs.clone().into(),
                 at: At { line: node.line, start: node.span.0, end: node.span.1 },
                 lazy,
+                waits,
             });
         }
         // Dependencies: inputs, plus whatever the node's graphs capture from this graph.

@@ -8,7 +8,7 @@
 //! deferred graph runs.
 
 use super::{Shared, graph};
-use crate::exec::call::{Ended, execute as execute_here, result};
+use crate::exec::call::{Ended, Polled, execute as execute_here, poll_once, result};
 use crate::exec::hof::{self, Hof, Need};
 use crate::exec::owner::{self, Next};
 use crate::outcome::Fault;
@@ -16,10 +16,10 @@ use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
 use crate::policy::{CachePlan, Settled, apply};
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
 use asterism_registry::dag::{GraphId, NodeId};
-use asterism_registry::module::Module;
+use asterism_registry::module::{BoxFuture, Module, ModuleResult};
 use asterism_registry::value::Value;
 use futures_util::{FutureExt, future};
-use std::panic::AssertUnwindSafe;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
@@ -66,8 +66,11 @@ async fn execute(
             }
         }
         Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter, &limits),
-        Module::Async(f) => match AssertUnwindSafe(f(args)).catch_unwind().await {
-            Ok(r) => Ended::Returned(r),
+        Module::Async(f) => match catch_unwind(AssertUnwindSafe(|| f(&args))) {
+            Ok(future) => match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(r) => Ended::Returned(r),
+                Err(payload) => Ended::Panicked(payload),
+            },
             Err(payload) => Ended::Panicked(payload),
         },
         Module::Blocking(f) => {
@@ -132,11 +135,41 @@ fn joined(e: tokio::task::JoinError) -> Ended {
     }
 }
 
-/// Module call node `i` of graph `g` without a policy, on the scheduler. (A future of its own,
-/// not a branch of `module_with_policy`: this one is polled for every call and stays small.)
-pub(super) async fn module(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>) -> NodeResult {
+/// Module call node `i` of graph `g` without a policy: its result now, or the future that will
+/// give it. An asynchronous module's future is polled once on the spot (`poll_once`); one that
+/// waits is handed over as it is.
+pub(super) fn module(
+    shared: &Arc<Shared>,
+    g: GraphId,
+    i: NodeId,
+    args: Vec<Value>,
+) -> Result<NodeResult, BoxFuture<NodeResult>> {
+    let plan = &shared.plan;
+    let (node, call) = call_at(plan, g, i);
+    let Module::Async(f) = &plan.functions[call.function as usize].module else {
+        return Err(Box::pin(blocking(shared.clone(), g, i, args)));
+    };
+    match poll_once(plan, call, &**f, &args) {
+        Polled::Over(r) => Ok(r.map_err(|m| shared.cx().fail(node, m))),
+        Polled::Waiting(future) => Err(Box::pin(resumed(shared.clone(), g, i, future))),
+    }
+}
+
+/// A call without a policy of a blocking module, on the scheduler.
+async fn blocking(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>) -> NodeResult {
     let r = execute(&shared.plan, g, i, args, false, &shared).await;
     r.map_err(|m| shared.cx().fail(call_at(&shared.plan, g, i).0, m))
+}
+
+/// Call node `i` of graph `g`, whose asynchronous module's future waited when first polled,
+/// polled on to its end.
+pub(super) async fn resumed(shared: Arc<Shared>, g: GraphId, i: NodeId, future: BoxFuture<ModuleResult>) -> NodeResult {
+    let ended = match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(r) => Ended::Returned(r),
+        Err(payload) => Ended::Panicked(payload),
+    };
+    let (node, call) = call_at(&shared.plan, g, i);
+    result(&shared.plan, call, ended).map_err(|m| shared.cx().fail(node, m))
 }
 
 /// Module call node `i` of graph `g` with a policy, on the scheduler; `fallback` holds the

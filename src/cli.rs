@@ -193,6 +193,9 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
             .context("cannot read standard input")?;
     } else {
         let f = std::fs::File::open(path).with_context(|| format!("cannot read '{shown}'"))?;
+        // Sized from the start: a large inputs document is read once, not copied as it grows.
+        let size = f.metadata().map_or(0, |m| m.len()).min(MAX_SOURCE_BYTES + 1);
+        bytes.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
         f.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read '{shown}'"))?;
     }
     anyhow::ensure!(bytes.len() as u64 <= MAX_SOURCE_BYTES, "'{shown}' is larger than {} MiB", MAX_SOURCE_BYTES >> 20);

@@ -6,10 +6,40 @@ use crate::types::Type;
 use crate::value::Value;
 use std::fmt::Write;
 
-/// The Float text form: Rust's `{:?}` rendering of an `f64` (`12.0`, `1e16`, `1.5e-7`); NaN and
-/// the infinities as `NaN`, `inf`, `-inf`.
+/// The Float text form: the shortest digits that read back to the same `f64`, in decimal
+/// notation from 1e-4 up to 1e16, always with a fraction (`12.0`, `0.0001`), in scientific
+/// notation outside it (`1e16`, `1.5e-7`): Rust's `{:?}` form, which tests hold this to. NaN and
+/// the infinities as `NaN`, `inf`, `-inf`. Written by ryu, whose form is the same but for numbers
+/// from 1e-5 to 1e-4 (ryu writes them positionally) and for exact ties between two shortest digit
+/// strings (ryu takes the even one): those, rare, are written by Rust's own formatting.
 pub fn float(x: f64, out: &mut String) {
-    let _ = write!(out, "{x:?}");
+    if !x.is_finite() || (1e-5..1e-4).contains(&x.abs()) || may_tie(x) {
+        let _ = write!(out, "{x:?}");
+    } else {
+        out.push_str(ryu::Buffer::new().format_finite(x));
+    }
+}
+
+/// Whether `x` may lie exactly halfway between two shortest digit strings. Its exact decimal
+/// expansion would then end, with a 5, one place past the shortest's last digit, at most 18 places
+/// below its first. A number `m · 2^e` (`m` odd, `e < 0`) ends exactly at `10^e`, so only one
+/// with few fraction bits can tie; of integers, only those from 2^53 on have digits past the 16
+/// their shortest form may keep.
+fn may_tie(x: f64) -> bool {
+    let bits = x.to_bits();
+    let (biased, fraction) = ((bits >> 52) & 0x7FF, bits & ((1 << 52) - 1));
+    let (m, e) = if biased == 0 { (fraction, -1074) } else { (fraction | 1 << 52, biased as i32 - 1075) };
+    if m == 0 {
+        return false;
+    }
+    let e = e + m.trailing_zeros() as i32;
+    if e >= 0 {
+        return x.abs() >= 9_007_199_254_740_992.0;
+    }
+    // The power of ten of the first digit is at least ⌊log10 2 · (binary exponent)⌋ - 1.
+    let binary = biased.max(1) as i32 - 1023;
+    let first = ((binary * 78_913) >> 18) - 1;
+    e >= first - 20
 }
 
 /// Appends the text form of `value`, whose static type is `ty`, stopping soon after `out` holds
@@ -88,6 +118,35 @@ pub fn to_text(value: &Value, ty: &Type, limits: &Limits) -> Result<String, Stri
 mod tests {
     use super::*;
     use crate::types::Name;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn floats_are_written_as_rust_writes_them(bits in any::<u64>()) {
+            let x = f64::from_bits(bits);
+            let mut s = String::new();
+            float(x, &mut s);
+            prop_assert_eq!(s, format!("{x:?}"));
+        }
+
+        #[test]
+        fn floats_halfway_between_two_shortest_are_written_as_rust_writes_them(a in 0u64..1 << 50, b in 0u64..64, shift in 0i32..80) {
+            // Few fraction bits: exact expansions that end one place past the shortest, with a 5.
+            let x = (a as f64 + b as f64 / 64.0) * 2f64.powi(shift - 40);
+            let mut s = String::new();
+            float(x, &mut s);
+            prop_assert_eq!(s, format!("{x:?}"));
+        }
+
+        #[test]
+        fn decimal_floats_are_written_as_rust_writes_them(m in 0u64..100_000_000, k in -12i32..20) {
+            let x = m as f64 * 10f64.powi(k);
+            let mut s = String::new();
+            float(x, &mut s);
+            prop_assert_eq!(s, format!("{x:?}"));
+        }
+    }
 
     #[test]
     fn floats_use_the_shortest_round_trip_form() {
@@ -101,6 +160,8 @@ mod tests {
             (1e-5, "1e-5"),
             (1.5e-7, "1.5e-7"),
             (f64::MAX, "1.7976931348623157e308"),
+            (f64::from_bits(4_791_874_605_745_184_576), "2220801684739.9063"),
+            (5e-324, "5e-324"),
             (-0.0, "-0.0"),
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-inf"),

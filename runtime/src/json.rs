@@ -10,12 +10,13 @@
 //! `MAX_DEPTH` levels; deeper ones are unreadable).
 //!
 //! Parsing is one streaming pass of a serde `DeserializeSeed` driven by the type (`typed`) over
-//! simd-json's tape (feature `simd-json`, the default) or serde_json; only a union's value is
+//! the document's bytes (`reader`, or serde_json for what it refuses); only a union's value is
 //! buffered (`tree`) so that its members can be tried (`union`).
 
 mod entries;
 mod input;
 mod output;
+mod reader;
 mod report;
 mod tree;
 mod typed;

@@ -10,11 +10,11 @@
 //! a non-object document have their own messages).
 //! Guarantees: keys naming no input are ignored; a missing `Optional` input is `None`; of a key
 //! given twice (here or in any object) the last value counts, and the problems of every one are
-//! reported; a document's key replaced by a given value is skipped unread. With the `simd-json`
-//! feature the document is read by simd-json; whatever it refuses is read again by serde_json,
-//! the reference, which then decides (so both builds accept the same documents and explain errors
-//! the same way).
+//! reported; a document's key replaced by a given value is skipped unread. The document is read
+//! by our own reader (`reader`); whatever it refuses is read again, from scratch, by serde_json,
+//! the reference, which then decides and explains.
 
+use super::reader::{self, Refused};
 use super::report::{self, Ctx, Path};
 use super::typed::Typed;
 use super::visit::{Any, Handler, Key, Scalar, Skip, drain_seq};
@@ -23,7 +23,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess
 use std::borrow::Borrow;
 
 /// How deeply arrays and objects may nest in an inputs document (the inputs object is level 1);
-/// deeper documents are unreadable. This is serde_json's limit, which simd-json is set to match.
+/// deeper documents are unreadable. This is serde_json's limit, which our reader keeps too.
 pub const MAX_DEPTH: usize = 127;
 
 /// Parses the inputs document against the declared inputs, given as `(name, type)` pairs (owned
@@ -47,7 +47,7 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
     let budget = limits.max_memory;
     let position = |k: &str| inputs.iter().position(|(n, _)| n.as_ref() == k);
     let slot = || Slot { value: None, given: false, ctx: Ctx::new(budget) };
-    let mut found = Found { inputs, slots: (0..inputs.len()).map(|_| slot()).collect() };
+    let mut found = Found { inputs, budget, slots: (0..inputs.len()).map(|_| slot()).collect() };
     for (name, _) in given {
         if let Some(i) = position(name.as_ref()) {
             found.slots[i].given = true;
@@ -56,7 +56,14 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
     // A byte order mark may open a document (RFC 8259 §8.1 lets readers ignore it).
     let doc = doc.as_ref();
     let doc = doc.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(doc);
-    match backend::parse(doc, Document(&mut found)) {
+    let read = match reader::read(doc, Document(&mut found)) {
+        Ok(is_object) => Ok(is_object),
+        Err(Refused) => {
+            found.clear();
+            reference(doc, Document(&mut found))
+        }
+    };
+    match read {
         Err(detail) if detail.contains(report::OVER_BUDGET) => return Err(vec![report::over_budget(budget)]),
         Err(detail) => return Err(vec![report::unreadable(detail)]),
         Ok(false) => return Err(vec![report::NOT_AN_OBJECT.to_owned()]),
@@ -67,7 +74,14 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
         let (ty, slot) = (inputs[i].1.borrow(), &mut found.slots[i]);
         slot.ctx = Ctx::new(budget);
         let text = text.as_ref();
-        slot.value = match backend::parse(text, Given { ty, ctx: &mut slot.ctx }) {
+        let read = match reader::read(text, Given { ty, ctx: &mut slot.ctx }) {
+            Ok(value) => Ok(value),
+            Err(Refused) => {
+                slot.ctx = Ctx::new(budget);
+                reference(text, Given { ty, ctx: &mut slot.ctx })
+            }
+        };
+        slot.value = match read {
             Ok(value) => Some(value),
             // JSON in form that a reader refuses (a number beyond Float, a lone surrogate in a
             // quoted string): an error, not a string that looks like what was meant.
@@ -105,10 +119,20 @@ struct Slot {
 /// The inputs read so far: each with its value (the last one given) and its problems.
 struct Found<'i, N, T> {
     inputs: &'i [(N, T)],
+    /// The memory budget of each input's values.
+    budget: u64,
     slots: Vec<Slot>,
 }
 
 impl<N: AsRef<str>, T: Borrow<Type>> Found<'_, N, T> {
+    /// Forgets what the document gave (values and problems), before it is read again.
+    fn clear(&mut self) {
+        for slot in &mut self.slots {
+            slot.value = None;
+            slot.ctx = Ctx::new(self.budget);
+        }
+    }
+
     fn finish(self) -> Result<Vec<Value>, Vec<String>> {
         let mut values = Vec::with_capacity(self.inputs.len());
         let mut errors = Vec::new();
@@ -183,49 +207,11 @@ impl<'de> DeserializeSeed<'de> for Given<'_> {
     }
 }
 
-#[cfg(feature = "simd-json")]
-mod backend {
-    use super::MAX_DEPTH;
-    use serde::de::DeserializeSeed;
-    use simd_json::{Buffers, Deserializer, INPUT_PADDING, Tape, fill_tape_padded};
-
-    /// Documents larger than this go to serde_json, which reads as it goes: simd-json's copy of
-    /// the document and its tape (8 bytes per value and more) would double what a large document
-    /// costs in memory.
-    const LARGE: usize = 8 << 20;
-
-    /// Reads `doc` with simd-json; a document it refuses goes to serde_json, which decides.
-    /// simd-json unescapes strings in place, so it reads a padded copy of the document.
-    pub(super) fn parse<T, S: for<'de> DeserializeSeed<'de, Value = T>>(doc: &[u8], seed: S) -> Result<T, String> {
-        let len = doc.len();
-        if len > LARGE {
-            return super::reference::parse(doc, seed);
-        }
-        let mut bytes = Vec::with_capacity(len + INPUT_PADDING);
-        bytes.extend_from_slice(doc);
-        bytes.resize(len + INPUT_PADDING, b' ');
-        let mut buffers = Buffers::with_max_depth(len, MAX_DEPTH);
-        let mut tape = Tape::null();
-        match fill_tape_padded(&mut bytes, len, &mut buffers, &mut tape) {
-            Ok(()) => seed.deserialize(&mut Deserializer::from_tape(tape)).map_err(|e| e.to_string()),
-            Err(_) => super::reference::parse(doc, seed),
-        }
-    }
-}
-
-#[cfg(not(feature = "simd-json"))]
-mod backend {
-    pub(super) use super::reference::parse;
-}
-
-/// serde_json: the reference reader, with its nesting limit of `MAX_DEPTH`.
-mod reference {
-    use serde::de::DeserializeSeed;
-
-    pub(super) fn parse<T, S: for<'de> DeserializeSeed<'de, Value = T>>(doc: &[u8], seed: S) -> Result<T, String> {
-        let mut de = serde_json::Deserializer::from_slice(doc);
-        let value = seed.deserialize(&mut de).map_err(|e| e.to_string())?;
-        de.end().map_err(|e| e.to_string())?;
-        Ok(value)
-    }
+/// Reads `doc` with serde_json, the reference reader (with its nesting limit, one level more
+/// than `MAX_DEPTH`): what it refuses, it explains.
+fn reference<'de, S: DeserializeSeed<'de>>(doc: &'de [u8], seed: S) -> Result<S::Value, String> {
+    let mut de = serde_json::Deserializer::from_slice(doc);
+    let value = seed.deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
 }

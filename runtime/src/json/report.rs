@@ -190,6 +190,8 @@ pub(crate) struct Ctx {
     trial: bool,
     /// The bytes the values read so far may still take (`charge`).
     left: u64,
+    /// The length of the last list read: the capacity to start the next one with.
+    pub(crate) last_list_len: Option<usize>,
 }
 
 impl Ctx {

@@ -69,7 +69,9 @@ impl Typed<'_> {
 
     /// The elements of an array, each read by the element reader `R`.
     fn elements<'de, A: SeqAccess<'de>, R: Element>(self, elem: &Type, mut seq: A) -> Result<Vec<R::Out>, A::Error> {
-        let mut out = Vec::with_capacity(capacity(seq.size_hint()));
+        // Without a hint from the parser, the length of the list read before: rows of a table, the
+        // vectors of a batch of embeddings, are alike.
+        let mut out = Vec::with_capacity(capacity(seq.size_hint().or(self.ctx.last_list_len)));
         // Three times an element's size: what reading a list costs at its peak (a buffer grown by
         // doubling, then copied into the shared list).
         let slot = 3 * std::mem::size_of::<R::Out>() as u64;
@@ -82,6 +84,7 @@ impl Typed<'_> {
                 None => break,
             }
         }
+        self.ctx.last_list_len = Some(out.len());
         Ok(out)
     }
 

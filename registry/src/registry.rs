@@ -9,7 +9,7 @@ use crate::signature::{Fingerprint, Signature, SignatureError};
 use crate::stdlib::{self, PRELUDE, STDLIB};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// A registered function: its signature, the module executing it (none for a signature
 /// registered only for checking), and a fingerprint of both that changes when either does.
@@ -24,10 +24,16 @@ pub struct Function {
 }
 
 fn fingerprint(signature: &Signature, version: &str) -> Fingerprint {
+    digest(&[signature.to_string().as_bytes(), version.as_bytes()])
+}
+
+/// blake3 of the parts, each followed by a NUL.
+fn digest(parts: &[&[u8]]) -> Fingerprint {
     let mut h = blake3::Hasher::new();
-    h.update(signature.to_string().as_bytes());
-    h.update(b"\0");
-    h.update(version.as_bytes());
+    for part in parts {
+        h.update(part);
+        h.update(b"\0");
+    }
     *h.finalize().as_bytes()
 }
 
@@ -42,14 +48,21 @@ impl Function {
 /// The implementation version of the standard library and prelude modules.
 pub const STDLIB_VERSION: &str = concat!("asterism-stdlib/", env!("CARGO_PKG_VERSION"));
 
+/// Cloning a registry is cheap: its tables are shared until one of the copies registers a
+/// function (the standard registry is built once per process, and every engine starts from it).
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
+    tables: Arc<Tables>,
+    /// `fingerprint()`, computed on first use after the last registration.
+    fingerprint: OnceLock<Fingerprint>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Tables {
     functions: BTreeMap<String, Function>,
     namespaces: BTreeSet<String>,
     /// Last name segment → qualified names, sorted.
     by_simple_name: HashMap<String, Vec<String>>,
-    /// `fingerprint()`, computed on first use after the last registration.
-    fingerprint: OnceLock<Fingerprint>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,8 +141,11 @@ impl Registry {
         for (name, sig) in STDLIB.iter().chain(PRELUDE) {
             // The tables are tested to be valid and complete, so failure here is a bug in them.
             let signature = Signature::parse(name, sig).unwrap_or_else(|e| panic!("stdlib table entry {name}: {e}"));
-            r.register(signature, stdlib::module(name), STDLIB_VERSION).unwrap_or_else(|e| panic!("{name}: {e}"));
-            if let Some(f) = r.functions.get_mut(*name) {
+            // Fingerprinted by the table's own text: the same inputs as `fingerprint` (signature
+            // and version) without writing the parsed signature out again.
+            let fingerprint = digest(&[name.as_bytes(), sig.as_bytes(), STDLIB_VERSION.as_bytes()]);
+            r.insert(signature, stdlib::module(name), fingerprint).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if let Some(f) = Arc::make_mut(&mut r.tables).functions.get_mut(*name) {
                 f.verified = true;
             }
         }
@@ -151,31 +167,41 @@ impl Registry {
         module: Option<Module>,
         version: &str,
     ) -> Result<(), RegistryError> {
+        let fingerprint = fingerprint(&signature, version);
+        self.insert(signature, module, fingerprint)
+    }
+
+    fn insert(
+        &mut self,
+        signature: Signature,
+        module: Option<Module>,
+        fingerprint: Fingerprint,
+    ) -> Result<(), RegistryError> {
         let name = signature.name.clone();
+        let tables = Arc::make_mut(&mut self.tables);
         if !valid_name(&name) {
             return Err(RegistryError::InvalidName(name));
         }
-        if self.functions.contains_key(&name) {
+        if tables.functions.contains_key(&name) {
             return Err(RegistryError::Duplicate(name));
         }
-        if self.namespaces.contains(&name) {
+        if tables.namespaces.contains(&name) {
             return Err(RegistryError::NameIsNamespace(name));
         }
         let prefixes: Vec<&str> = name.match_indices('.').map(|(i, _)| &name[..i]).collect();
-        if let Some(p) = prefixes.iter().find(|p| self.functions.contains_key(**p)) {
+        if let Some(p) = prefixes.iter().find(|p| tables.functions.contains_key(**p)) {
             return Err(RegistryError::NameIsNamespace((*p).to_string()));
         }
         for p in prefixes {
-            if !self.namespaces.contains(p) {
-                self.namespaces.insert(p.to_string());
+            if !tables.namespaces.contains(p) {
+                tables.namespaces.insert(p.to_string());
             }
         }
         let simple = signature.simple_name().to_string();
-        let names = self.by_simple_name.entry(simple).or_default();
+        let names = tables.by_simple_name.entry(simple).or_default();
         names.push(name.clone());
         names.sort();
-        let fingerprint = fingerprint(&signature, version);
-        self.functions.insert(name, Function { signature, module, fingerprint, verified: false });
+        tables.functions.insert(name, Function { signature, module, fingerprint, verified: false });
         self.fingerprint = OnceLock::new();
         Ok(())
     }
@@ -185,7 +211,7 @@ impl Registry {
     pub fn fingerprint(&self) -> Fingerprint {
         *self.fingerprint.get_or_init(|| {
             let mut h = blake3::Hasher::new();
-            for (name, f) in &self.functions {
+            for (name, f) in &self.tables.functions {
                 h.update(name.as_bytes());
                 h.update(&f.fingerprint);
             }
@@ -194,34 +220,34 @@ impl Registry {
     }
 
     pub fn get(&self, qualified: &str) -> Option<&Function> {
-        self.functions.get(qualified)
+        self.tables.functions.get(qualified)
     }
 
     /// Qualified names of all functions whose last segment is `simple`, sorted.
     pub fn with_simple_name(&self, simple: &str) -> &[String] {
-        self.by_simple_name.get(simple).map_or(&[], Vec::as_slice)
+        self.tables.by_simple_name.get(simple).map_or(&[], Vec::as_slice)
     }
 
     pub fn is_namespace(&self, ns: &str) -> bool {
-        self.namespaces.contains(ns)
+        self.tables.namespaces.contains(ns)
     }
 
     /// All namespaces, sorted.
     pub fn namespaces(&self) -> impl Iterator<Item = &str> {
-        self.namespaces.iter().map(String::as_str)
+        self.tables.namespaces.iter().map(String::as_str)
     }
 
     /// All functions, sorted by qualified name.
     pub fn functions(&self) -> impl Iterator<Item = &Function> {
-        self.functions.values()
+        self.tables.functions.values()
     }
 
     pub fn len(&self) -> usize {
-        self.functions.len()
+        self.tables.functions.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.functions.is_empty()
+        self.tables.functions.is_empty()
     }
 }
 

@@ -210,11 +210,13 @@ impl ExecutionPlan {
             Err(stopped) => {
                 let Stopped { handoff, errors, budget } = *stopped;
                 let shared = Arc::new(Shared::new(self.clone(), inputs, env.reporter.clone(), budget, errors));
-                let slots = sched::resume(shared.clone(), handoff, &mut |node, slot| {
+                // Boxed: the scheduler's state is large, and a run that never waits (the common case)
+                // should not carry it, nor copy it as its future moves.
+                let slots = Box::pin(sched::resume(shared.clone(), handoff, &mut |node, slot| {
                     if let Some(v) = slot.value() {
                         self.emit(node, v, sink);
                     }
-                })
+                }))
                 .await;
                 RunOutcome::new(self.outputs_of(&slots), shared.take_errors())
             }

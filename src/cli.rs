@@ -8,6 +8,7 @@
 mod check;
 mod compile;
 mod inputs;
+mod modules;
 mod plan_cache;
 mod run;
 
@@ -59,15 +60,17 @@ enum Command {
         #[arg(long)]
         stats: bool,
         /// The longest the run may take (e.g. 500ms, 30s, 2min); nodes still running then fail
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = asterism::limits::parse_duration)]
         max_time: Option<std::time::Duration>,
         /// The most memory the run's values may take (e.g. 512MiB, 2GiB; default 1GiB)
-        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        #[arg(long, value_name = "SIZE", value_parser = asterism::limits::parse_size)]
         max_memory: Option<u64>,
         /// Both budgets at once (e.g. memory=512MiB,time=30s); --max-memory and --max-time
         /// override its parts
         #[arg(long, value_name = "memory=SIZE,time=DURATION", value_parser = parse_resources)]
         max_resources: Option<Resources>,
+        #[command(flatten)]
+        modules: Manifests,
     },
     /// Parse and type-check FILE ('-' reads standard input)
     Check {
@@ -75,6 +78,8 @@ enum Command {
         /// Print {"ok": …, "diagnostics": […]} on standard output
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        modules: Manifests,
     },
     /// Compile FILE and print a stage's product
     Compile {
@@ -82,7 +87,27 @@ enum Command {
         /// What to print
         #[arg(long, value_enum, default_value_t = Emit::Dag)]
         emit: Emit,
+        #[command(flatten)]
+        modules: Manifests,
     },
+    /// List the modules bound by the manifests of FILE (or of this folder)
+    Modules {
+        file: Option<PathBuf>,
+        /// Print {"modules": [{"name", "kind", "signature", "version", "declared"}, …]}
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        modules: Manifests,
+    },
+}
+
+/// The module manifests a command loads.
+#[derive(Debug, clap::Args)]
+struct Manifests {
+    /// A module manifest to load (repeatable); without it, asterism.toml beside the pipeline or
+    /// in the working directory
+    #[arg(long = "modules", value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// The products `compile --emit` can print.
@@ -112,15 +137,36 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Check { file, json } => check::check(&file, json),
-        Command::Run { file, input, file_inputs, json, stream, stats, max_time, max_memory, max_resources } => {
+        Command::Check { file, json, modules } => check::check(&file, json, &modules.files),
+        Command::Run {
+            file,
+            input,
+            file_inputs,
+            json,
+            stream,
+            stats,
+            max_time,
+            max_memory,
+            max_resources,
+            modules,
+        } => {
             let both = max_resources.unwrap_or_default();
             let mut limits = asterism::Limits::default();
             limits.max_time = max_time.or(both.time);
             limits.max_memory = max_memory.or(both.memory).unwrap_or(limits.max_memory);
-            run::run(run::Args { file, inputs: input, file_inputs, json, stream, stats, limits })
+            run::run(run::Args {
+                file,
+                inputs: input,
+                file_inputs,
+                json,
+                stream,
+                stats,
+                limits,
+                modules: modules.files,
+            })
         }
-        Command::Compile { file, emit } => compile::compile(&file, emit),
+        Command::Compile { file, emit, modules } => compile::compile(&file, emit, &modules.files),
+        Command::Modules { file, json, modules } => modules::modules(file.as_deref(), &modules.files, json),
     };
     match OUTPUT_FAILURE.get() {
         Some(e) => {
@@ -129,21 +175,6 @@ pub fn main() -> ExitCode {
         }
         None => code,
     }
-}
-
-/// `500ms`, `30s`, `2min`, `1h` (a number and a unit, as durations are written in pipelines).
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a duration such as 500ms, 30s or 2min"))?;
-    let ms = match unit {
-        "ms" => Some(n),
-        "s" => n.checked_mul(1_000),
-        "min" => n.checked_mul(60_000),
-        "h" => n.checked_mul(3_600_000),
-        _ => return Err(format!("'{text}' is not a duration such as 500ms, 30s or 2min")),
-    };
-    ms.filter(|&ms| ms > 0).map(std::time::Duration::from_millis).ok_or_else(|| format!("'{text}' is out of range"))
 }
 
 /// The budgets `--max-resources` sets; a part not written keeps its default.
@@ -158,27 +189,16 @@ fn parse_resources(text: &str) -> Result<Resources, String> {
     let mut resources = Resources::default();
     for part in text.split(',') {
         match part.split_once('=') {
-            Some(("memory", size)) if resources.memory.is_none() => resources.memory = Some(parse_size(size)?),
-            Some(("time", duration)) if resources.time.is_none() => resources.time = Some(parse_duration(duration)?),
+            Some(("memory", size)) if resources.memory.is_none() => {
+                resources.memory = Some(asterism::limits::parse_size(size)?)
+            }
+            Some(("time", duration)) if resources.time.is_none() => {
+                resources.time = Some(asterism::limits::parse_duration(duration)?)
+            }
             _ => return Err(format!("'{part}' is not memory=SIZE or time=DURATION (each at most once)")),
         }
     }
     Ok(resources)
-}
-
-/// `1000000`, `512KiB`, `256MiB`, `2GiB`.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a size such as 512MiB or 2GiB"))?;
-    let shift = match unit {
-        "" | "B" => 0,
-        "KiB" => 10,
-        "MiB" => 20,
-        "GiB" => 30,
-        _ => return Err(format!("'{text}' is not a size such as 512MiB or 2GiB")),
-    };
-    n.checked_mul(1 << shift).filter(|&b| b > 0).ok_or_else(|| format!("'{text}' is out of range"))
 }
 
 /// Reads a file, or standard input for `-`, refusing absurd sizes. Paths need not be UTF-8.

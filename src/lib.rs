@@ -17,15 +17,19 @@
 
 pub mod diagnostics;
 pub mod host;
+mod manifest;
 mod pipeline;
 pub mod render;
 
+pub use asterism_bindings::{ManifestError, Place};
 pub use asterism_lang::{Code, Severity};
 pub use asterism_registry::dag::DagSpec;
+pub use asterism_registry::limits;
 pub use asterism_registry::{Limits, Module, ModuleError, Notice, NoticeKind, Reporter, Silent, Type, Value};
 pub use asterism_runtime::json::Layout;
 pub use asterism_runtime::{CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
 pub use diagnostics::Diagnostics;
+pub use manifest::BoundModule;
 pub use pipeline::{Inputs, Outcome, Pipeline, StreamEvent};
 
 use asterism_compiler::cache::Bounded;
@@ -47,6 +51,9 @@ pub struct Engine {
     /// What the runs of pipelines compiled from now on are given: the reporter of their notices
     /// and their budgets.
     env: Env,
+    /// The modules manifests bound, and the reporter their workers' standard error goes to.
+    bound: Vec<BoundModule>,
+    worker_reporter: manifest::SharedReporter,
 }
 
 impl Default for Engine {
@@ -66,6 +73,7 @@ impl Reporter for Traced {
             NoticeKind::OnErrorLog => {
                 tracing::warn!(target: "asterism", line = notice.line, "{} (on_error: log)", notice.message)
             }
+            NoticeKind::Worker => tracing::info!(target: "asterism::worker", "{}", notice.message),
         }
     }
 }
@@ -79,20 +87,27 @@ const HOST_VERSION: &str = "host";
 impl Engine {
     /// An engine with the standard library and the prelude registered (SPEC §9).
     pub fn new() -> Engine {
+        let reporter: Arc<dyn Reporter> = Arc::new(Traced);
         Engine {
             registry: Registry::standard(),
             cache: CompileCache::default(),
             plans: Bounded::new(PLANS),
             services: Arc::new(Services::new()),
-            env: Env { reporter: Arc::new(Traced), limits: Limits::default() },
+            env: Env { reporter: reporter.clone(), limits: Limits::default() },
+            bound: Vec::new(),
+            worker_reporter: Arc::new(std::sync::RwLock::new(reporter)),
         }
     }
 
     /// Makes the runs of pipelines compiled from now on give their notices (`log` lines and
-    /// `on_error: log` lines, SPEC §6.4, §9.7) to `reporter`. By default they are `tracing`
+    /// `on_error: log` lines, SPEC §6.4, §9.7) to `reporter`, and with them the lines module workers
+    /// write on their standard error. By default they are `tracing`
     /// events of target `asterism` (`log` at INFO, `on_error: log` at WARN); nothing is printed.
     pub fn set_reporter(&mut self, reporter: impl Reporter + 'static) {
         self.env.reporter = Arc::new(reporter);
+        if let Ok(mut workers) = self.worker_reporter.write() {
+            *workers = self.env.reporter.clone();
+        }
     }
 
     /// Gives the runs of pipelines compiled from now on these budgets: how much memory their

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The library source folders: everything but the command-line front end.
-const LIBRARIES: [&str; 5] = ["lang/src", "registry/src", "compiler/src", "runtime/src", "src"];
+const LIBRARIES: [&str; 6] = ["lang/src", "registry/src", "compiler/src", "runtime/src", "bindings/src", "src"];
 
 /// A file's text without its unit tests (tests may print and import anything).
 fn code(path: &Path) -> String {

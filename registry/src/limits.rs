@@ -4,7 +4,8 @@
 //! out; the operations that copy (joining strings, concatenating lists, writing text) check the
 //! size of what they build against these budgets before building it, and fail the call with a
 //! message naming the budget, instead of exhausting the machine. A host (a server) tightens them
-//! per engine; the CLI sets them with `--max-memory` and `--max-time`.
+//! per engine; the CLI sets them with `--max-memory` and `--max-time`. `parse_duration` and
+//! `parse_size` read the written forms (`30s`, `512MiB`) the CLI and module manifests share.
 
 use std::time::Duration;
 
@@ -72,4 +73,34 @@ pub fn show_bytes(n: u64) -> String {
         n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
         n => format!("{n} bytes"),
     }
+}
+
+/// `500ms`, `30s`, `2min`, `1h` (a number and a unit, as durations are written in pipelines).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a duration such as 500ms, 30s or 2min"))?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1_000),
+        "min" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(format!("'{text}' is not a duration such as 500ms, 30s or 2min")),
+    };
+    ms.filter(|&ms| ms > 0).map(Duration::from_millis).ok_or_else(|| format!("'{text}' is out of range"))
+}
+
+/// `1000000`, `512KiB`, `256MiB`, `2GiB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("'{text}' is not a size such as 512MiB or 2GiB"))?;
+    let shift = match unit {
+        "" | "B" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        _ => return Err(format!("'{text}' is not a size such as 512MiB or 2GiB")),
+    };
+    n.checked_mul(1 << shift).filter(|&b| b > 0).ok_or_else(|| format!("'{text}' is out of range"))
 }

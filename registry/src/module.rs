@@ -15,34 +15,45 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// Why a module failed: the detail after `<function>: ` in the run's error.
+/// Why a module failed: the detail after `<function>: ` in the run's error, and how long the
+/// service asked its callers to wait before trying again (an HTTP `Retry-After`), which `retry`
+/// then waits at least.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModuleError(pub String);
+pub struct ModuleError {
+    pub detail: String,
+    pub retry_after: Option<Duration>,
+}
 
 impl ModuleError {
     pub fn new(detail: impl Into<String>) -> ModuleError {
-        ModuleError(detail.into())
+        ModuleError { detail: detail.into(), retry_after: None }
+    }
+
+    /// The same failure, asking a retry to wait at least `wait`.
+    pub fn retry_after(self, wait: Duration) -> ModuleError {
+        ModuleError { retry_after: Some(wait), ..self }
     }
 }
 
 impl fmt::Display for ModuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.detail)
     }
 }
 
 impl From<String> for ModuleError {
     fn from(detail: String) -> ModuleError {
-        ModuleError(detail)
+        ModuleError::new(detail)
     }
 }
 
 impl From<&str> for ModuleError {
     fn from(detail: &str) -> ModuleError {
-        ModuleError(detail.to_string())
+        ModuleError::new(detail)
     }
 }
 

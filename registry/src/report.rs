@@ -1,5 +1,5 @@
-//! What a run has to say besides its results: the lines of `log` (SPEC §9.7) and of
-//! `on_error: log` (§6.4).
+//! What a run has to say besides its results: the lines of `log` (SPEC §9.7), of
+//! `on_error: log` (§6.4), and what module workers write on their standard error.
 //!
 //! The engine never prints. It hands each `Notice` to the `Reporter` its host supplies for the
 //! run, from whatever thread the call ran on; the CLI's reporter writes the line to standard
@@ -14,6 +14,9 @@ pub enum NoticeKind {
     Log,
     /// A call `with on_error: log` failed; its value is the zero value.
     OnErrorLog,
+    /// A line a module's worker process wrote on its standard error; the message starts with
+    /// `[<module>] `.
+    Worker,
 }
 
 /// One message of a run, with the source line of the call that gave it.
@@ -31,6 +34,7 @@ impl fmt::Display for Notice {
         match self.kind {
             NoticeKind::Log => write!(f, "[asterism] {}", self.message),
             NoticeKind::OnErrorLog => write!(f, "[asterism] {} (on_error: log)", self.message),
+            NoticeKind::Worker => f.write_str(&self.message),
         }
     }
 }

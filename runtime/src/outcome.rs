@@ -41,11 +41,13 @@ impl RunError {
 pub(crate) struct Fault {
     pub errors: Vec<RunError>,
     pub timed_out: bool,
+    /// How long the module asked a retry to wait at least (an HTTP `Retry-After`).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl Fault {
     pub fn at(at: At, message: String) -> Fault {
-        Fault { errors: vec![RunError::at(at, message)], timed_out: false }
+        Fault { errors: vec![RunError::at(at, message)], timed_out: false, retry_after: None }
     }
 
     pub fn timeout(at: At, function: &str, limit: std::time::Duration) -> Fault {

@@ -156,14 +156,21 @@ impl Policy {
         delay.checked_mul(factor).unwrap_or(MAX_WAIT).min(MAX_WAIT)
     }
 
-    /// What follows failed attempt `n` (1-based).
+    /// What follows failed attempt `n` (1-based): a retry waits `delay` with its backoff, and at
+    /// least what the module asked (`Fault::retry_after`).
     pub fn next(&self, n: u32, mut fault: Fault) -> Next {
         let substituted = !fault.timed_out && self.on_error != OnError::Propagate;
         if fault.errors.is_empty() || substituted {
             return Next::Stop(fault);
         }
         if n <= self.retry {
-            return Next::Retry(self.wait(n));
+            // A service's own `Retry-After` is waited out, unless it asks for longer than any
+            // wait may be: then retrying now would only be refused again.
+            return match fault.retry_after {
+                Some(asked) if asked > MAX_WAIT => Next::Stop(fault),
+                Some(asked) => Next::Retry(self.wait(n).max(asked)),
+                None => Next::Retry(self.wait(n)),
+            };
         }
         if self.retry > 0
             && let Some(e) = fault.first()

@@ -431,3 +431,21 @@ fn problems_are_named_up_to_a_hundred_then_counted() {
     assert_eq!(errs[99], "input 'x': field '[99]': expected Int, got String");
     assert_eq!(errs[100], "… and 99901 more problems", "99,900 elements and the missing 'y'");
 }
+
+#[test]
+fn a_single_value_is_read_by_type_with_paths_in_its_problems() {
+    use asterism_registry::Limits;
+    use asterism_runtime::json::parse_value;
+    let ty = rec(&[("label", Type::String), ("scores", Type::list(Type::Float))]);
+    let limits = Limits::default();
+    let v = parse_value(br#"{"scores": [1, 2.5], "label": "a", "extra": true}"#, &ty, &limits).unwrap();
+    assert_eq!(to_json(&v, &ty), r#"{"label":"a","scores":[1.0,2.5]}"#);
+    let errs = parse_value(br#"{"label": 3, "scores": [1, 2, 3, "x"]}"#, &ty, &limits).unwrap_err();
+    assert_eq!(errs, ["field 'label': expected String, got Number", "field 'scores[3]': expected Float, got String"]);
+    let errs = parse_value(b"{\"label\": ", &ty, &limits).unwrap_err();
+    assert!(errs.len() == 1 && errs[0].starts_with("not valid JSON: "), "{errs:?}");
+    assert!(matches!(parse_value(b"7", &Type::Int, &limits), Ok(Value::Int(7))));
+    let small = Limits { max_memory: 64, ..Limits::default() };
+    let errs = parse_value(format!("\"{}\"", "a".repeat(1000)).as_bytes(), &Type::String, &small).unwrap_err();
+    assert!(errs[0].contains("memory budget"), "{errs:?}");
+}

@@ -1,16 +1,23 @@
-//! `asterism check FILE [--json]`: diagnostics only (SPEC §11).
+//! `asterism check FILE [--json] [--modules M]...`: diagnostics only (SPEC §11), against the
+//! standard library and the modules the manifests bind (nothing is contacted).
 
+use super::modules;
 use super::{EXIT_COMPILE_ERROR, eprint, println, read, usage_error};
-use asterism::Engine;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn check(file: &Path, json: bool) -> ExitCode {
+pub fn check(file: &Path, json: bool, manifests: &[PathBuf]) -> ExitCode {
     let bytes = match read(file) {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let report = Engine::new().check_bytes(&file.to_string_lossy(), &bytes);
+    let engine = match modules::engine(Some(file), manifests) {
+        Ok(engine) => engine,
+        Err(errors) => {
+            return modules::failed(&errors, json.then_some(&|d| serde_json::json!({"ok": false, "diagnostics": d})));
+        }
+    };
+    let report = engine.check_bytes(&file.to_string_lossy(), &bytes);
     if json {
         let mut doc = serde_json::json!({ "ok": !report.has_errors(), "diagnostics": report.to_json() });
         if report.omitted() > 0 {

@@ -1,17 +1,19 @@
 //! `asterism compile FILE --emit ir|dag|json|dot`: print what a stage produces.
 
-use super::{EXIT_COMPILE_ERROR, Emit, eprint, println, read, usage_error};
-use asterism::Engine;
+use super::{EXIT_COMPILE_ERROR, Emit, eprint, modules, println, read, usage_error};
 use asterism_registry::dag;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn compile(path: &Path, emit: Emit) -> ExitCode {
+pub fn compile(path: &Path, emit: Emit, manifests: &[PathBuf]) -> ExitCode {
     let bytes = match read(path) {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let engine = Engine::new();
+    let engine = match modules::engine(Some(path), manifests) {
+        Ok(engine) => engine,
+        Err(errors) => return modules::failed(&errors, None),
+    };
     let file = &*path.to_string_lossy();
     let Ok(source) = std::str::from_utf8(&bytes) else {
         eprint(&engine.check_bytes(file, &bytes).render(true));

@@ -8,7 +8,7 @@
 //! the call-cache counters on standard error.
 
 use super::{
-    EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, plan_cache, println, read, usage_error,
+    EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, modules, plan_cache, println, read, usage_error,
 };
 use asterism::diagnostics::MAX_SHOWN;
 use asterism::render::Source;
@@ -24,6 +24,8 @@ pub struct Args {
     pub stream: bool,
     pub stats: bool,
     pub limits: asterism::Limits,
+    /// Module manifests given with `--modules`.
+    pub modules: Vec<PathBuf>,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -39,7 +41,13 @@ pub fn run(args: Args) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let mut engine = Engine::new();
+    let mut engine = match modules::engine(Some(&args.file), &args.modules) {
+        Ok(engine) => engine,
+        Err(errors) => {
+            let json = |d| serde_json::json!({"status": "compile_error", "diagnostics": d});
+            return modules::failed(&errors, (args.json || args.stream).then_some(&json));
+        }
+    };
     engine.set_reporter(|notice: Notice| eprint(&format!("{notice}\n")));
     engine.set_limits(args.limits);
     let name = args.file.to_string_lossy();

@@ -38,7 +38,7 @@ pub(crate) fn result(plan: &ExecutionPlan, call: &CallPlan, ended: Ended) -> Res
         Ended::Returned(Ok(v)) => conform(v, &call.ret).ok_or_else(|| {
             format!("{}: returned a value that does not match its declared type {}", target.name, call.ret)
         }),
-        Ended::Returned(Err(e)) => Err(format!("{}: {}", target.name, e.0)),
+        Ended::Returned(Err(e)) => Err(format!("{}: {}", target.name, e.detail)),
         Ended::Panicked(payload) => Err(format!("{}: module panicked: {}", target.name, panic_text(&*payload))),
         Ended::Lost(why) => Err(format!("{}: {why}", target.name)),
     }
@@ -147,7 +147,7 @@ impl RunCx<'_> {
             let errors = Mutex::new(Vec::new());
             let cx = RunCx { errors: &errors, ..*self };
             let r = hof::run(&cx, node, h, args, captures, scratch);
-            r.map_err(|_| Fault { errors: errors.into_inner(), timed_out: false })
+            r.map_err(|_| Fault { errors: errors.into_inner(), timed_out: false, retry_after: None })
         };
         let settled = apply::here(policy, self.reporter, node.at, attempt);
         self.settled(settled, slots, scratch)

@@ -102,6 +102,41 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
     found.finish()
 }
 
+/// Reads `doc` as one value of type `ty` (a service's answer): the value, or its problems in
+/// document order, each naming where it is (`field 'scores[3]': expected Float, got String`), at
+/// most `MAX_PROBLEMS` of them; a document that is not JSON gives one message. Its values may
+/// take at most the `limits`' memory budget.
+pub fn parse_value(doc: &[u8], ty: &Type, limits: &Limits) -> Result<Value, Vec<String>> {
+    let doc = doc.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(doc);
+    let mut ctx = Ctx::new(limits.max_memory);
+    let read = match reader::read(doc, Given { ty, ctx: &mut ctx }) {
+        Ok(value) => Ok(value),
+        Err(Refused) => {
+            ctx = Ctx::new(limits.max_memory);
+            reference(doc, Given { ty, ctx: &mut ctx })
+        }
+    };
+    let value = match read {
+        Err(detail) if detail.contains(report::OVER_BUDGET) => {
+            return Err(vec![format!(
+                "the value takes more than the memory budget of {}",
+                asterism_registry::limits::show_bytes(limits.max_memory)
+            )]);
+        }
+        Err(detail) => return Err(vec![format!("not valid JSON: {detail}")]),
+        Ok(value) => value,
+    };
+    match ctx.into_errors() {
+        (problems, 0) if problems.is_empty() => Ok(value),
+        (mut problems, more) => {
+            if more > 0 {
+                problems.push(report::more(more));
+            }
+            Err(problems)
+        }
+    }
+}
+
 /// Whether `text`, refused as JSON for `detail`, is still meant as JSON: a number too large for
 /// a Float, or a whole quoted string with an escape no reader takes.
 fn looks_like_json(text: &[u8], detail: &str) -> bool {

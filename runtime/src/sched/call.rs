@@ -22,6 +22,7 @@ use futures_util::{FutureExt, future};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The node `i` of graph `g`, and its call plan.
 fn call_at(plan: &ExecutionPlan, g: GraphId, i: NodeId) -> (&NodePlan, &CallPlan) {
@@ -41,6 +42,18 @@ async fn execute(
     abandonable: bool,
     shared: &Shared,
 ) -> Result<Value, String> {
+    execute_hinted(plan, g, i, args, abandonable, shared).await.map_err(|(m, _)| m)
+}
+
+/// `execute`, with the wait the module asked for before a retry when it failed (`Retry-After`).
+async fn execute_hinted(
+    plan: &Arc<ExecutionPlan>,
+    g: GraphId,
+    i: NodeId,
+    args: Vec<Value>,
+    abandonable: bool,
+    shared: &Shared,
+) -> Result<Value, (String, Option<Duration>)> {
     let (reporter, limits) = (&shared.reporter, *shared.budget.limits());
     let (node, call) = call_at(plan, g, i);
     let target = &plan.functions[call.function as usize];
@@ -48,10 +61,11 @@ async fn execute(
         Module::Sync(_) if abandonable => {
             let abandoned = target.abandoned.load(Ordering::Relaxed);
             if abandoned >= MAX_ABANDONED {
-                return Err(format!(
+                let m = format!(
                     "{}: {abandoned} attempts abandoned by their timeout still run; not starting another",
                     target.name
-                ));
+                );
+                return Err((m, None));
             }
             let (_waiting, running) = attempt(&target.abandoned);
             let (plan, reporter) = (plan.clone(), reporter.clone());
@@ -61,11 +75,11 @@ async fn execute(
                 execute_here(&plan, node, call, &args, &*reporter, &limits)
             };
             match tokio::task::spawn_blocking(run).await {
-                Ok(r) => return r,
+                Ok(r) => return r.map_err(|m| (m, None)),
                 Err(e) => joined(e),
             }
         }
-        Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter, &limits),
+        Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter, &limits).map_err(|m| (m, None)),
         Module::Async(f) => match catch_unwind(AssertUnwindSafe(|| f(&args))) {
             Ok(future) => match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(r) => Ended::Returned(r),
@@ -82,7 +96,11 @@ async fn execute(
         }
         Module::HigherOrder(_) => unreachable!("higher-order calls are not module calls"),
     };
-    result(plan, call, ended)
+    let hint = match &ended {
+        Ended::Returned(Err(e)) => e.retry_after,
+        _ => None,
+    };
+    result(plan, call, ended).map_err(|m| (m, hint))
 }
 
 /// How many attempts of one function, abandoned by their timeout and still running, there may
@@ -187,8 +205,8 @@ pub(super) async fn module_with_policy(
     let function = &plan.functions[call.function as usize].name;
     let abandonable = policy.timeout.is_some();
     let attempt = || async {
-        let r = execute(plan, g, i, args.clone(), abandonable, &shared).await;
-        r.map_err(|m| Fault::at(node.at, m))
+        let r = execute_hinted(plan, g, i, args.clone(), abandonable, &shared).await;
+        r.map_err(|(m, hint)| Fault { retry_after: hint, ..Fault::at(node.at, m) })
     };
     let key = |c: &CachePlan| Some(c.key(&args));
     let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
@@ -224,7 +242,7 @@ pub(super) async fn higher_order_with_policy(
         let (args, captures) = (args.clone(), captures.clone());
         async move {
             let r = run_hof(isolated.clone(), g, i, args, captures).await;
-            r.map_err(|_| Fault { errors: isolated.take_errors(), timed_out: false })
+            r.map_err(|_| Fault { errors: isolated.take_errors(), timed_out: false, retry_after: None })
         }
     };
     let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;

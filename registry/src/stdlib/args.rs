@@ -220,7 +220,7 @@ pub(crate) mod testing {
     pub(crate) fn err(name: &str, args: &[Value]) -> String {
         match call(name, args) {
             Ok(v) => panic!("{name}: expected a failure, got {v:?}"),
-            Err(e) => e.0,
+            Err(e) => e.detail,
         }
     }
 

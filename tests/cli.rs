@@ -1,65 +1,10 @@
 //! The `asterism check` contract of SPEC §11: exit codes, standard output, JSON shape.
 
-use std::io::Write;
+#[path = "support/cli.rs"]
+mod support;
+
 use std::process::{Command, Output, Stdio};
-
-fn asterism(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    spawn(args, stdin, None)
-}
-
-/// Runs the binary with `args`, feeding `stdin`; `cache` is the plan-cache folder when given,
-/// else there is none (nothing is written to the user's cache).
-fn spawn(args: &[&str], stdin: Option<&[u8]>, cache: Option<&std::path::Path>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_asterism"));
-    match cache {
-        Some(dir) => command.env("ASTERISM_CACHE_DIR", dir),
-        None => command.env("ASTERISM_NO_CACHE", "1"),
-    };
-    let mut child = command
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    if let Some(bytes) = stdin {
-        child.stdin.take().unwrap().write_all(bytes).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
-
-/// A folder of its own for one test, removed when the test ends: its pipeline files, inputs and
-/// plan cache.
-struct Scratch(tempfile::TempDir);
-
-impl Scratch {
-    fn new() -> Scratch {
-        Scratch(tempfile::Builder::new().prefix("asterism-cli-").tempdir().unwrap())
-    }
-
-    fn path(&self) -> &std::path::Path {
-        self.0.path()
-    }
-
-    /// Writes `contents` to `name` in the folder; gives its path.
-    fn file(&self, name: &str, contents: &[u8]) -> String {
-        let path = self.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-
-    /// The plan-cache folder (not yet created: the binary creates it).
-    fn cache(&self) -> std::path::PathBuf {
-        self.path().join("cache")
-    }
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    let text = String::from_utf8(out.stdout.clone()).unwrap();
-    assert!(text.ends_with('\n') && text.lines().count() == 1, "one JSON document and a newline: {text:?}");
-    serde_json::from_str(&text).unwrap()
-}
+use support::{Scratch, asterism, json, spawn};
 
 #[test]
 fn a_valid_program_exits_0_with_warnings_on_stderr() {

@@ -4,14 +4,15 @@
 //! keep-alive pool per host). Gives: an asynchronous `Module` whose call POSTs the argument record
 //! as JSON to the URL and reads the answer body, by the declared return type, as the value.
 //! Guarantees: every way a request can go wrong is a failure of the call, worded for the user and
-//! never showing a secret — no connection, no answer within the manifest's `timeout`, a status
+//! never showing a secret — no connection, no answer within the call's `timeout` option or else
+//! the manifest's, a status
 //! other than 2xx (with the start of its body), a body over `max_body` (stopped as it streams in),
 //! a body that is not JSON or not of the declared type. A 429 or 503 carrying `Retry-After` asks
 //! `retry` to wait at least that long.
 
 use crate::manifest::HttpSpec;
 use crate::wire;
-use asterism_registry::module::{BoxFuture, ModuleResult};
+use asterism_registry::module::{BoxFuture, ModuleResult, call_timeout};
 use asterism_registry::{Module, ModuleError, Signature, Value};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Client, Response, StatusCode};
@@ -42,8 +43,10 @@ pub fn module(signature: Signature, spec: HttpSpec, client: Client) -> Module {
     Module::Async(Arc::new(move |args: &[Value]| -> BoxFuture<ModuleResult> {
         let mut body = String::new();
         wire::write_args(&http.signature, args, &mut body);
+        // The call's `timeout` replaces the manifest's.
+        let timeout = call_timeout().unwrap_or(http.spec.timeout);
         let http = http.clone();
-        Box::pin(async move { http.call(body).await })
+        Box::pin(async move { http.call(body, timeout).await })
     }))
 }
 
@@ -57,19 +60,19 @@ pub fn client(connect_timeout: Duration) -> Result<Client, String> {
 }
 
 impl Http {
-    async fn call(&self, body: String) -> ModuleResult {
+    async fn call(&self, body: String, timeout: Duration) -> ModuleResult {
         let url = &self.spec.url;
-        let mut request = self.client.post(url.clone()).timeout(self.spec.timeout).headers(self.headers.clone());
+        let mut request = self.client.post(url.clone()).timeout(timeout).headers(self.headers.clone());
         if let Some(var) = &self.spec.auth_env {
             let token = std::env::var(var)
                 .map_err(|_| ModuleError::new(format!("the environment variable {var} (auth_env) is not set")))?;
             request = request.bearer_auth(token);
         }
-        let response = request.body(body).send().await.map_err(|e| self.failed(&e))?;
+        let response = request.body(body).send().await.map_err(|e| self.failed(&e, timeout))?;
         let status = response.status();
         if !status.is_success() {
             let wait = retry_after(response.headers());
-            let start = self.body(response, SHOWN_BODY as u64, true).await.unwrap_or_default();
+            let start = self.body(response, SHOWN_BODY as u64, true, timeout).await.unwrap_or_default();
             let start = String::from_utf8_lossy(&start[..start.len().min(SHOWN_BODY)]).trim().to_string();
             let detail = if start.is_empty() { String::new() } else { format!(": {start}") };
             let error = ModuleError::new(format!("{url} answered {status}{detail}"));
@@ -80,13 +83,19 @@ impl Http {
                 _ => error,
             });
         }
-        let body = self.body(response, self.spec.max_body, false).await?;
+        let body = self.body(response, self.spec.max_body, false, timeout).await?;
         wire::read_answer(&body, &self.signature.ret).map_err(|e| ModuleError::new(format!("{url}: {e}")))
     }
 
     /// The body of `response`, at most `limit` bytes: more is an error, or with `cut` the first
     /// `limit` bytes.
-    async fn body(&self, mut response: Response, limit: u64, cut: bool) -> Result<Vec<u8>, ModuleError> {
+    async fn body(
+        &self,
+        mut response: Response,
+        limit: u64,
+        cut: bool,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, ModuleError> {
         let url = &self.spec.url;
         let too_large = || {
             let limit = asterism_registry::limits::show_bytes(limit);
@@ -97,7 +106,7 @@ impl Http {
             return Err(too_large());
         }
         let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit) as usize);
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.failed(&e))? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.failed(&e, timeout))? {
             if (body.len() + chunk.len()) as u64 > limit {
                 if cut {
                     body.extend_from_slice(&chunk[..(limit as usize).saturating_sub(body.len())]);
@@ -111,13 +120,10 @@ impl Http {
     }
 
     /// A request's failure, worded: what was tried and the innermost cause.
-    fn failed(&self, e: &reqwest::Error) -> ModuleError {
+    fn failed(&self, e: &reqwest::Error, timeout: Duration) -> ModuleError {
         let url = &self.spec.url;
         if e.is_timeout() {
-            return ModuleError::new(format!(
-                "no answer from {url} within {}ms (timeout)",
-                self.spec.timeout.as_millis()
-            ));
+            return ModuleError::new(format!("no answer from {url} within {}ms (timeout)", timeout.as_millis()));
         }
         let mut cause: &dyn std::error::Error = e;
         while let Some(inner) = cause.source() {

@@ -99,6 +99,8 @@ pub struct ProcessSpec {
     pub instances: usize,
     /// The longest a worker may hold a request before it is taken for hung and replaced.
     pub timeout: Duration,
+    /// How long a new worker may take to give its first answer (loading a model, say).
+    pub start_timeout: Duration,
     /// The longest answer line accepted.
     pub max_line: u64,
 }
@@ -106,6 +108,7 @@ pub struct ProcessSpec {
 pub const DEFAULT_VERSION: &str = "0";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_MAX_BODY: u64 = 16 << 20;
 /// The most workers of one module.
 const MAX_INSTANCES: i64 = 256;
@@ -130,6 +133,7 @@ struct RawEntry {
     auth_env: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     connect_timeout: Option<Spanned<String>>,
+    start_timeout: Option<Spanned<String>>,
     max_body: Option<Spanned<Size>>,
     command: Option<Spanned<Vec<String>>>,
     instances: Option<Spanned<i64>>,
@@ -209,7 +213,7 @@ fn read_entry(name: &str, raw: RawEntry, dir: &Path, p: &mut Problems<'_>) -> Op
             http(name, raw, kind_span, p).map(Kind::Http)
         }
         "process" => {
-            settings.only(&["command", "instances", "env", "timeout", "max_body"], "process", p);
+            settings.only(&["command", "instances", "env", "timeout", "start_timeout", "max_body"], "process", p);
             process(name, raw, dir, kind_span, p).map(Kind::Process)
         }
         other => {
@@ -236,6 +240,7 @@ impl Settings {
         note("auth_env", raw.auth_env.as_ref().map(Spanned::span));
         note("timeout", raw.timeout.as_ref().map(Spanned::span));
         note("connect_timeout", raw.connect_timeout.as_ref().map(Spanned::span));
+        note("start_timeout", raw.start_timeout.as_ref().map(Spanned::span));
         note("max_body", raw.max_body.as_ref().map(Spanned::span));
         note("command", raw.command.as_ref().map(Spanned::span));
         note("instances", raw.instances.as_ref().map(Spanned::span));
@@ -321,6 +326,7 @@ fn process(
         _ => Err(format!("'instances' must be between 1 and {MAX_INSTANCES}, not {n}")),
     });
     let timeout = p.check(raw.timeout, |t| parse_duration(&t));
+    let start_timeout = p.check(raw.start_timeout, |t| parse_duration(&t));
     let max_line = p.check(raw.max_body, size);
     let env = raw.env.map(|env| env.into_inner().into_iter().collect()).unwrap_or_default();
     Some(ProcessSpec {
@@ -329,6 +335,7 @@ fn process(
         env,
         instances: instances.unwrap_or(1),
         timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
+        start_timeout: start_timeout.unwrap_or(DEFAULT_START_TIMEOUT),
         max_line: max_line.unwrap_or(DEFAULT_MAX_BODY),
     })
 }

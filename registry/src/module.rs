@@ -87,6 +87,29 @@ impl fmt::Debug for CallContext<'_> {
     }
 }
 
+thread_local! {
+    static CALL_TIMEOUT: std::cell::Cell<Option<Duration>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `make` (an asynchronous module making its future) with `timeout` as the call's timeout.
+pub fn with_call_timeout<R>(timeout: Option<Duration>, make: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Duration>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CALL_TIMEOUT.with(|t| t.set(self.0));
+        }
+    }
+    let _restore = Restore(CALL_TIMEOUT.with(|t| t.replace(timeout)));
+    make()
+}
+
+/// The `timeout` option of the call whose future an asynchronous module is making (read it
+/// before the future, on the calling thread): a module with a time limit of its own, such as an
+/// HTTP request's, lets the call's replace it.
+pub fn call_timeout() -> Option<Duration> {
+    CALL_TIMEOUT.with(std::cell::Cell::get)
+}
+
 pub type SyncFn = dyn Fn(&[Value], &CallContext<'_>) -> ModuleResult + Send + Sync;
 /// An asynchronous module reads its arguments when called and gives a future that owns what it
 /// needs of them: the runtime passes a borrowed buffer, so a call costs no argument vector.

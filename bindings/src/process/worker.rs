@@ -3,7 +3,8 @@
 //! Takes: the command to start, the module's name, the pool's settings. Gives: `request`, which
 //! sends one request line and waits for its answer. Guarantees: every request ends — with its
 //! answer, or with the reason the worker was stopped (it exited, wrote something that is not an
-//! answer, held a request past the timeout, or the runtime running it ended); answers to requests
+//! answer, held a request past the timeout — or, before its first answer, past the start-up
+//! allowance — or the runtime running it ended); answers to requests
 //! whose caller stopped waiting are dropped; a stopped worker is killed and reaped.
 
 use super::StderrSink;
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -44,6 +46,8 @@ pub struct Worker {
     wake: Notify,
     /// Why the worker must stop, set by a caller (it could not write to it).
     stop: Mutex<Option<String>>,
+    /// Whether it has answered yet: until then its start-up counts too (`start_timeout`).
+    answered: AtomicBool,
 }
 
 impl Worker {
@@ -73,8 +77,14 @@ impl Worker {
             pending: Mutex::new(Ok(HashMap::new())),
             wake: Notify::new(),
             stop: Mutex::new(None),
+            answered: AtomicBool::new(false),
         });
-        let limits = Watch { timeout: spec.timeout, max_line: spec.max_line as usize };
+        let limits = Watch {
+            timeout: spec.timeout,
+            ready_by: Instant::now() + spec.start_timeout,
+            start_timeout: spec.start_timeout,
+            max_line: spec.max_line as usize,
+        };
         tokio::spawn(watch(worker.clone(), child, BufReader::new(stdout), limits));
         let (name, sink) = (name.to_string(), stderr.clone());
         tokio::spawn(async move {
@@ -133,6 +143,7 @@ impl Worker {
     }
 
     fn answer(&self, id: u64, answer: Answer) {
+        self.answered.store(true, Ordering::Relaxed);
         let sender = self.pending.lock().as_mut().ok().and_then(|p| p.remove(&id));
         // Nobody waits for an answer whose caller gave up (a timeout): it is dropped.
         if let Some((tx, _)) = sender {
@@ -143,6 +154,9 @@ impl Worker {
 
 struct Watch {
     timeout: Duration,
+    /// Until its first answer, a worker is given until this instant at least.
+    ready_by: Instant,
+    start_timeout: Duration,
     max_line: usize,
 }
 
@@ -165,17 +179,25 @@ async fn watch(worker: Arc<Worker>, mut child: Child, mut out: BufReader<ChildSt
         if let Some(why) = worker.stop.lock().take() {
             break why;
         }
-        let deadline = worker.oldest().map(|sent| sent + limits.timeout);
+        let starting = !worker.answered.load(Ordering::Relaxed);
+        let deadline = worker.oldest().map(|sent| match starting {
+            true => (sent + limits.timeout).max(limits.ready_by),
+            false => sent + limits.timeout,
+        });
         let read = read_line(&mut out, &mut line, limits.max_line);
         let read = tokio::select! {
             read = read => read,
             () = worker.wake.notified() => continue,
-            () = sleep_until(deadline) => {
-                break format!(
+            () = sleep_until(deadline) => break match starting {
+                true => format!(
+                    "the worker gave no answer within {}ms of starting (start_timeout); it was stopped",
+                    limits.start_timeout.as_millis().max(limits.timeout.as_millis())
+                ),
+                false => format!(
                     "the worker held a request for {}ms without answering (timeout); it was stopped",
                     limits.timeout.as_millis()
-                );
-            }
+                ),
+            },
         };
         match read {
             Ok(Line::Complete) => {

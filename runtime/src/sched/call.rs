@@ -16,7 +16,7 @@ use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
 use crate::policy::{CachePlan, Settled, apply};
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
 use asterism_registry::dag::{GraphId, NodeId};
-use asterism_registry::module::{BoxFuture, Module, ModuleResult};
+use asterism_registry::module::{BoxFuture, Module, ModuleResult, with_call_timeout};
 use asterism_registry::value::Value;
 use futures_util::{FutureExt, future};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -31,34 +31,23 @@ fn call_at(plan: &ExecutionPlan, g: GraphId, i: NodeId) -> (&NodePlan, &CallPlan
     (node, call)
 }
 
-/// Runs the module of call node `i` of graph `g`: its value or the message of its failure.
-/// A synchronous module runs in place, or on the blocking pool when `abandonable` (so a timeout
-/// can abandon it).
+/// Runs the module of call node `i` of graph `g`: its value, or the message of its failure with
+/// the wait the module asked for before a retry (`Retry-After`). `timeout` is the call's: a
+/// synchronous module then runs on the blocking pool (so the timeout can abandon it), an
+/// asynchronous one may read it while it makes its future (`module::call_timeout`).
 async fn execute(
     plan: &Arc<ExecutionPlan>,
     g: GraphId,
     i: NodeId,
     args: Vec<Value>,
-    abandonable: bool,
-    shared: &Shared,
-) -> Result<Value, String> {
-    execute_hinted(plan, g, i, args, abandonable, shared).await.map_err(|(m, _)| m)
-}
-
-/// `execute`, with the wait the module asked for before a retry when it failed (`Retry-After`).
-async fn execute_hinted(
-    plan: &Arc<ExecutionPlan>,
-    g: GraphId,
-    i: NodeId,
-    args: Vec<Value>,
-    abandonable: bool,
+    timeout: Option<Duration>,
     shared: &Shared,
 ) -> Result<Value, (String, Option<Duration>)> {
     let (reporter, limits) = (&shared.reporter, *shared.budget.limits());
     let (node, call) = call_at(plan, g, i);
     let target = &plan.functions[call.function as usize];
     let ended = match &target.module {
-        Module::Sync(_) if abandonable => {
+        Module::Sync(_) if timeout.is_some() => {
             let abandoned = target.abandoned.load(Ordering::Relaxed);
             if abandoned >= MAX_ABANDONED {
                 let m = format!(
@@ -80,7 +69,7 @@ async fn execute_hinted(
             }
         }
         Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter, &limits).map_err(|m| (m, None)),
-        Module::Async(f) => match catch_unwind(AssertUnwindSafe(|| f(&args))) {
+        Module::Async(f) => match catch_unwind(AssertUnwindSafe(|| with_call_timeout(timeout, || f(&args)))) {
             Ok(future) => match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(r) => Ended::Returned(r),
                 Err(payload) => Ended::Panicked(payload),
@@ -175,8 +164,8 @@ pub(super) fn module(
 
 /// A call without a policy of a blocking module, on the scheduler.
 async fn blocking(shared: Arc<Shared>, g: GraphId, i: NodeId, args: Vec<Value>) -> NodeResult {
-    let r = execute(&shared.plan, g, i, args, false, &shared).await;
-    r.map_err(|m| shared.cx().fail(call_at(&shared.plan, g, i).0, m))
+    let r = execute(&shared.plan, g, i, args, None, &shared).await;
+    r.map_err(|(m, _)| shared.cx().fail(call_at(&shared.plan, g, i).0, m))
 }
 
 /// Call node `i` of graph `g`, whose asynchronous module's future waited when first polled,
@@ -203,9 +192,8 @@ pub(super) async fn module_with_policy(
     let (node, call) = call_at(plan, g, i);
     let Some(policy) = call.policy.as_deref() else { unreachable!("started only for calls with a policy") };
     let function = &plan.functions[call.function as usize].name;
-    let abandonable = policy.timeout.is_some();
     let attempt = || async {
-        let r = execute_hinted(plan, g, i, args.clone(), abandonable, &shared).await;
+        let r = execute(plan, g, i, args.clone(), policy.timeout, &shared).await;
         r.map_err(|(m, hint)| Fault { retry_after: hint, ..Fault::at(node.at, m) })
     };
     let key = |c: &CachePlan| Some(c.key(&args));

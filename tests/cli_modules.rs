@@ -90,3 +90,46 @@ out second
         "first": "Result for: r1", "second": "Result for: r1"}});
     assert_eq!(json(&out), expected, "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Kills the service when the test ends, however it ends.
+struct Service(std::process::Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What a new user does: an HTTP service and a Python worker in one manifest, one pipeline
+/// calling both from the CLI (examples/services); then the service goes away and the pipeline's
+/// fallback answers while the worker's output still arrives.
+#[test]
+fn a_pipeline_calls_an_http_service_and_a_worker_from_the_cli() {
+    use std::io::BufRead;
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/services");
+    let mut server = std::process::Command::new("python3")
+        .args([&format!("{examples}/score_server.py"), "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut url).unwrap();
+    let service = Service(server);
+    let s = Scratch::new();
+    let manifest = std::fs::read_to_string(format!("{examples}/asterism.toml"))
+        .unwrap()
+        .replace("http://127.0.0.1:8765", url.trim())
+        .replace("\"clean.py\"", &format!("{:?}", format!("{examples}/clean.py")));
+    s.file("asterism.toml", manifest.as_bytes());
+    let pipeline = s.file("review.cst", &std::fs::read(format!("{examples}/review.cst")).unwrap());
+    let out = asterism(&["run", &pipeline, "-i", "review=  Great food,   and fast service! ", "--json"], None);
+    let expected = serde_json::json!({"status": "completed", "outputs": {
+        "cleaned": "Great food, and fast service!", "scored": {"label": "positive", "score": 0.4}}});
+    assert_eq!(json(&out), expected, "{}", String::from_utf8_lossy(&out.stderr));
+    drop(service);
+    let out = asterism(&["run", &pipeline, "-i", "review=late again", "--json"], None);
+    let expected = serde_json::json!({"status": "completed", "outputs": {
+        "cleaned": "late again", "scored": {"label": "unknown", "score": 0.0}}});
+    assert_eq!(json(&out), expected, "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -1,7 +1,7 @@
 //! Kind `http`: a module answered by an HTTP service.
 //!
 //! Takes: the module's signature and settings, and the client its manifest's modules share (one
-//! keep-alive pool per host). Gives: an asynchronous `Module` whose call POSTs the argument record
+//! keep-alive pool per host, `client`). Gives: an asynchronous `Module` whose call POSTs the argument record
 //! as JSON to the URL and reads the answer body, by the declared return type, as the value.
 //! Guarantees: every way a request can go wrong is a failure of the call, worded for the user and
 //! never showing a secret — no connection, no answer within the call's `timeout` option or else
@@ -10,12 +10,17 @@
 //! a body that is not JSON or not of the declared type. A 429 or 503 carrying `Retry-After` asks
 //! `retry` to wait at least that long.
 
+mod client;
+
 use crate::manifest::HttpSpec;
 use crate::wire;
 use asterism_registry::module::{BoxFuture, ModuleResult, call_timeout};
 use asterism_registry::{Module, ModuleError, Signature, Value};
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
-use reqwest::{Client, Response, StatusCode};
+pub use client::Client;
+use client::Failure;
+use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -26,11 +31,11 @@ struct Http {
     signature: Signature,
     spec: HttpSpec,
     headers: HeaderMap,
-    client: Client,
+    client: Arc<Client>,
 }
 
 /// The module of an `http` entry, sending through `client`.
-pub fn module(signature: Signature, spec: HttpSpec, client: Client) -> Module {
+pub fn module(signature: Signature, spec: HttpSpec, client: Arc<Client>) -> Module {
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (k, v) in &spec.headers {
@@ -43,96 +48,61 @@ pub fn module(signature: Signature, spec: HttpSpec, client: Client) -> Module {
     Module::Async(Arc::new(move |args: &[Value]| -> BoxFuture<ModuleResult> {
         let mut body = String::new();
         wire::write_args(&http.signature, args, &mut body);
-        // The call's `timeout` replaces the manifest's.
-        let timeout = call_timeout().unwrap_or(http.spec.timeout);
+        // A call with a `timeout` of its own is abandoned by the runtime at that time; the
+        // manifest's limits only the calls without one.
+        let own = call_timeout().is_none().then_some(http.spec.timeout);
         let http = http.clone();
-        Box::pin(async move { http.call(body, timeout).await })
+        Box::pin(async move {
+            match own {
+                Some(limit) => match tokio::time::timeout(limit, http.call(body)).await {
+                    Ok(result) => result,
+                    Err(_) => Err(ModuleError::new(format!(
+                        "no answer from {} within {}ms (the manifest's timeout)",
+                        http.spec.url,
+                        limit.as_millis()
+                    ))),
+                },
+                None => http.call(body).await,
+            }
+        })
     }))
 }
 
-/// The client of a manifest's `http` modules with this connect timeout.
-pub fn client(connect_timeout: Duration) -> Result<Client, String> {
-    Client::builder()
-        .connect_timeout(connect_timeout)
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| format!("cannot set up the HTTP client: {e}"))
-}
-
 impl Http {
-    async fn call(&self, body: String, timeout: Duration) -> ModuleResult {
+    async fn call(&self, body: String) -> ModuleResult {
         let url = &self.spec.url;
-        let mut request = self.client.post(url.clone()).timeout(timeout).headers(self.headers.clone());
+        let mut headers = self.headers.clone();
         if let Some(var) = &self.spec.auth_env {
             let token = std::env::var(var)
                 .map_err(|_| ModuleError::new(format!("the environment variable {var} (auth_env) is not set")))?;
-            request = request.bearer_auth(token);
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                ModuleError::new(format!("the environment variable {var} (auth_env) holds characters a header cannot"))
+            })?;
+            headers.insert(hyper::header::AUTHORIZATION, value);
         }
-        let response = request.body(body).send().await.map_err(|e| self.failed(&e, timeout))?;
-        let status = response.status();
-        if !status.is_success() {
-            let wait = retry_after(response.headers());
-            let start = self.body(response, SHOWN_BODY as u64, true, timeout).await.unwrap_or_default();
-            let start = String::from_utf8_lossy(&start[..start.len().min(SHOWN_BODY)]).trim().to_string();
+        let answer =
+            self.client.post(url, &headers, Bytes::from(body), self.spec.max_body).await.map_err(|e| match e {
+                Failure::Connect(cause) => ModuleError::new(format!("cannot connect to {url}: {cause}")),
+                Failure::Request(cause) => ModuleError::new(format!("request to {url} failed: {cause}")),
+            })?;
+        if !answer.status.is_success() {
+            let shown = &answer.body[..answer.body.len().min(SHOWN_BODY)];
+            let start = String::from_utf8_lossy(shown).trim().to_string();
             let detail = if start.is_empty() { String::new() } else { format!(": {start}") };
+            let status = answer.status;
             let error = ModuleError::new(format!("{url} answered {status}{detail}"));
-            return Err(match wait {
+            return Err(match retry_after(&answer.headers) {
                 Some(wait) if matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) => {
                     error.retry_after(wait)
                 }
                 _ => error,
             });
         }
-        let body = self.body(response, self.spec.max_body, false, timeout).await?;
-        wire::read_answer(&body, &self.signature.ret).map_err(|e| ModuleError::new(format!("{url}: {e}")))
-    }
-
-    /// The body of `response`, at most `limit` bytes: more is an error, or with `cut` the first
-    /// `limit` bytes.
-    async fn body(
-        &self,
-        mut response: Response,
-        limit: u64,
-        cut: bool,
-        timeout: Duration,
-    ) -> Result<Vec<u8>, ModuleError> {
-        let url = &self.spec.url;
-        let too_large = || {
-            let limit = asterism_registry::limits::show_bytes(limit);
-            ModuleError::new(format!("{url} answered with a body larger than {limit} (max_body)"))
-        };
-        let declared = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if !cut && declared.is_some_and(|n| n > limit) {
-            return Err(too_large());
+        if answer.over {
+            let limit = asterism_registry::limits::show_bytes(self.spec.max_body);
+            return Err(ModuleError::new(format!("{url} answered with a body larger than {limit} (max_body)")));
         }
-        let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit) as usize);
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.failed(&e, timeout))? {
-            if (body.len() + chunk.len()) as u64 > limit {
-                if cut {
-                    body.extend_from_slice(&chunk[..(limit as usize).saturating_sub(body.len())]);
-                    return Ok(body);
-                }
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
-
-    /// A request's failure, worded: what was tried and the innermost cause.
-    fn failed(&self, e: &reqwest::Error, timeout: Duration) -> ModuleError {
-        let url = &self.spec.url;
-        if e.is_timeout() {
-            return ModuleError::new(format!("no answer from {url} within {}ms (timeout)", timeout.as_millis()));
-        }
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(inner) = cause.source() {
-            cause = inner;
-        }
-        match e.is_connect() {
-            true => ModuleError::new(format!("cannot connect to {url}: {cause}")),
-            false => ModuleError::new(format!("request to {url} failed: {cause}")),
-        }
+        wire::read_answer(&answer.body, &self.signature.ret).map_err(|e| ModuleError::new(format!("{url}: {e}")))
     }
 }
 

@@ -20,6 +20,7 @@ use asterism_registry::stdlib::{PRELUDE, STDLIB};
 use asterism_registry::{Module, Registry, RegistryError};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A manifest entry and the module that runs it.
 #[derive(Debug)]
@@ -42,18 +43,15 @@ pub fn load(path: &Path, stderr: StderrSink) -> Result<Vec<Bound>, Vec<ManifestE
     let text = std::fs::read_to_string(path).map_err(|e| whole(format!("cannot read the manifest: {e}")))?;
     let entries = manifest::parse(path, &text)?;
     // One client (one keep-alive pool per host) for the modules of a connect timeout.
-    let mut clients = HashMap::new();
+    let mut clients: HashMap<_, Arc<http::Client>> = HashMap::new();
     let mut bound = Vec::with_capacity(entries.len());
     for entry in entries {
         let module = match &entry.kind {
             Kind::Http(spec) => {
-                let client = match clients.get(&spec.connect_timeout) {
-                    Some(client) => Ok::<_, String>(reqwest::Client::clone(client)),
-                    None => http::client(spec.connect_timeout),
-                };
-                let client = client.map_err(|m| vec![ManifestError { at: entry.at.clone(), message: m }])?;
-                clients.insert(spec.connect_timeout, client.clone());
-                http::module(entry.signature.clone(), spec.clone(), client)
+                let client = clients
+                    .entry(spec.connect_timeout)
+                    .or_insert_with(|| Arc::new(http::Client::new(spec.connect_timeout)));
+                http::module(entry.signature.clone(), spec.clone(), client.clone())
             }
             Kind::Process(spec) => process::module(entry.signature.clone(), spec.clone(), stderr.clone()),
         };

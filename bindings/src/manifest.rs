@@ -77,7 +77,7 @@ impl Kind {
 /// A module answered by an HTTP service: POST of the argument record to `url`.
 #[derive(Clone, Debug)]
 pub struct HttpSpec {
-    pub url: reqwest::Url,
+    pub url: hyper::Uri,
     pub headers: Vec<(String, String)>,
     /// The environment variable holding a bearer token, read at each call.
     pub auth_env: Option<String>,
@@ -266,22 +266,24 @@ fn http(name: &str, raw: RawEntry, kind_span: Range<usize>, p: &mut Problems<'_>
         return None;
     };
     let url = p.check(Some(url), |text| {
-        let url = reqwest::Url::parse(&text).map_err(|e| format!("invalid url '{text}': {e}"))?;
-        match url.scheme() {
-            "http" => Ok(url),
-            "https" => Err(format!(
+        let url: hyper::Uri = text.parse().map_err(|e| format!("invalid url '{text}': {e}"))?;
+        match url.scheme_str() {
+            Some("http") if url.host().is_some_and(|h| !h.is_empty()) => Ok(url),
+            Some("http") => Err(format!("invalid url '{text}': it names no host")),
+            Some("https") => Err(format!(
                 "'{text}': this build speaks plain HTTP only (services beside the engine, or behind a local proxy)"
             )),
-            other => Err(format!("'{text}': the scheme '{other}' is not HTTP")),
+            Some(other) => Err(format!("'{text}': the scheme '{other}' is not HTTP")),
+            None => Err(format!("invalid url '{text}': write it whole, e.g. http://127.0.0.1:8000/embed")),
         }
     });
     let headers = p.check(raw.headers, |headers| {
         headers
             .into_iter()
             .map(|(k, v)| {
-                reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                hyper::header::HeaderName::from_bytes(k.as_bytes())
                     .map_err(|_| format!("invalid header name '{k}'"))?;
-                reqwest::header::HeaderValue::from_str(&v).map_err(|_| format!("invalid value of header '{k}'"))?;
+                hyper::header::HeaderValue::from_str(&v).map_err(|_| format!("invalid value of header '{k}'"))?;
                 Ok((k, v))
             })
             .collect::<Result<Vec<_>, String>>()

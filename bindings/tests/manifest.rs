@@ -38,7 +38,7 @@ timeout = "5s"
     assert_eq!(embed.signature.to_string(), "text.embed(text: String) -> List<Float>");
     assert_eq!((embed.version.as_str(), embed.at.to_string()), ("2", "dir/asterism.toml:2:1".to_string()));
     let Kind::Http(http) = &embed.kind else { panic!("http") };
-    assert_eq!(http.url.as_str(), "http://127.0.0.1:8000/embed");
+    assert_eq!(http.url.to_string(), "http://127.0.0.1:8000/embed");
     assert_eq!((http.timeout, http.max_body), (Duration::from_secs(30), 16 << 20));
     assert_eq!(http.headers, [("x-api-key".to_string(), "k".to_string())]);
     assert_eq!(reverse.version, "0");

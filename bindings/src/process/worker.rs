@@ -1,33 +1,33 @@
-//! One worker process: its requests in flight, and the task that reads its answers and watches it.
+//! One worker process: its requests in flight, read by the callers waiting for them.
 //!
 //! Takes: the command to start, the module's name, the pool's settings. Gives: `request`, which
-//! sends one request line and waits for its answer. Guarantees: every request ends — with its
-//! answer, or with the reason the worker was stopped (it exited, wrote something that is not an
-//! answer, held a request past the timeout — or, before its first answer, past the start-up
-//! allowance — or the runtime running it ended); answers to requests
-//! whose caller stopped waiting are dropped; a stopped worker is killed and reaped.
+//! sends one request line and waits for its answer. The callers read the worker's output
+//! themselves: whoever waits and finds the output free reads lines, handing each answer to its
+//! caller, until its own arrives — so a call made alone gets its answer on its own thread, as a
+//! direct pipe round trip would. A small task per worker only waits for the process to end.
+//! Guarantees: every request ends — with its answer, or with the reason the worker was stopped
+//! (it exited, wrote something that is not an answer, held a request past the timeout — before its
+//! first answer, past the start-up allowance — or the runtime running it ended); answers to
+//! requests whose caller stopped waiting are dropped; a stopped or dropped worker is killed and
+//! reaped.
+
+mod lines;
 
 use super::StderrSink;
 use crate::manifest::ProcessSpec;
+pub use lines::Answer;
+use lines::{Line, parse, read_line};
 use parking_lot::Mutex;
-use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
-
-/// What a worker answered.
-pub enum Answer {
-    /// The JSON text of the value.
-    Ok(String),
-    Error(String),
-}
 
 type Reply = Result<Answer, String>;
 
@@ -39,19 +39,29 @@ const MAX_STDERR_LINE: usize = 16 << 10;
 
 pub struct Worker {
     stdin: tokio::sync::Mutex<ChildStdin>,
-    /// Requests sent and not answered, with when they were sent; `Err` once the worker is
-    /// stopped, with why.
+    /// The worker's output and the part of a line read so far, held by the caller reading.
+    output: tokio::sync::Mutex<(BufReader<ChildStdout>, Vec<u8>)>,
+    /// Requests sent and not answered; `Err` once the worker is stopped, with why.
     pending: Mutex<Result<InFlight, String>>,
-    /// Wakes the watcher: a request was sent (a new deadline), or the worker must stop.
-    wake: Notify,
-    /// Why the worker must stop, set by a caller (it could not write to it).
-    stop: Mutex<Option<String>>,
     /// Whether it has answered yet: until then its start-up counts too (`start_timeout`).
     answered: AtomicBool,
+    limits: Limits,
+    /// Tells the task owning the process to kill it; the task tells `exited` when it has ended.
+    kill: Arc<Notify>,
+    exited: Arc<Notify>,
+}
+
+struct Limits {
+    timeout: Duration,
+    /// Until its first answer, a worker is given until this instant at least.
+    ready_by: Instant,
+    start_timeout: Duration,
+    max_line: usize,
 }
 
 impl Worker {
-    /// Starts a worker of module `name` and the tasks that watch it.
+    /// Starts a worker of module `name`, and the tasks that wait for it to end and pass on its
+    /// standard error.
     pub fn start(name: &str, spec: &ProcessSpec, stderr: &StderrSink) -> Result<Arc<Worker>, String> {
         let (program, args) = spec.command.split_first().ok_or("an empty command")?;
         // A program written as a relative path is the manifest folder's; a bare name is looked
@@ -74,18 +84,19 @@ impl Worker {
         };
         let worker = Arc::new(Worker {
             stdin: tokio::sync::Mutex::new(stdin),
+            output: tokio::sync::Mutex::new((BufReader::new(stdout), Vec::new())),
             pending: Mutex::new(Ok(HashMap::new())),
-            wake: Notify::new(),
-            stop: Mutex::new(None),
             answered: AtomicBool::new(false),
+            limits: Limits {
+                timeout: spec.timeout,
+                ready_by: Instant::now() + spec.start_timeout,
+                start_timeout: spec.start_timeout,
+                max_line: spec.max_line as usize,
+            },
+            kill: Arc::new(Notify::new()),
+            exited: Arc::new(Notify::new()),
         });
-        let limits = Watch {
-            timeout: spec.timeout,
-            ready_by: Instant::now() + spec.start_timeout,
-            start_timeout: spec.start_timeout,
-            max_line: spec.max_line as usize,
-        };
-        tokio::spawn(watch(worker.clone(), child, BufReader::new(stdout), limits));
+        tokio::spawn(own(Arc::downgrade(&worker), child, worker.kill.clone(), worker.exited.clone()));
         let (name, sink) = (name.to_string(), stderr.clone());
         tokio::spawn(async move {
             let mut err = BufReader::new(err);
@@ -107,14 +118,14 @@ impl Worker {
         self.pending.lock().as_ref().map_or(usize::MAX, HashMap::len)
     }
 
-    /// Sends request `id` (a whole line) and waits for its answer.
+    /// Sends request `id` (a whole line) and waits for its answer, reading the worker's output
+    /// whenever no other caller does.
     pub async fn request(&self, id: u64, line: Vec<u8>) -> Reply {
-        let (tx, rx) = oneshot::channel();
+        let (tx, mut rx) = oneshot::channel();
         match &mut *self.pending.lock() {
             Ok(pending) => pending.insert(id, (tx, Instant::now())),
             Err(why) => return Err(why.clone()),
         };
-        self.wake.notify_one();
         let written = {
             let mut stdin = self.stdin.lock().await;
             match stdin.write_all(&line).await {
@@ -123,23 +134,74 @@ impl Worker {
             }
         };
         if let Err(e) = written {
-            *self.stop.lock() = Some(format!("the worker stopped reading its requests ({e})"));
-            self.wake.notify_one();
+            self.stop(format!("the worker stopped reading its requests ({e})"));
         }
-        rx.await.unwrap_or_else(|_| Err("the worker was stopped".to_string()))
+        // The answer, handed over by the caller reading; or the output, free for this caller to
+        // read until its answer arrives.
+        let mut output = tokio::select! {
+            biased;
+            reply = &mut rx => return reply.unwrap_or_else(|_| Err("the worker was stopped".to_string())),
+            output = self.output.lock() => output,
+        };
+        loop {
+            match rx.try_recv() {
+                Ok(reply) => return reply,
+                Err(oneshot::error::TryRecvError::Closed) => return Err("the worker was stopped".to_string()),
+                Err(oneshot::error::TryRecvError::Empty) => {}
+            }
+            let (out, partial) = &mut *output;
+            if let Err(why) = self.read_answer(out, partial).await {
+                self.stop(why);
+            }
+        }
     }
 
-    /// The oldest request in flight was sent at.
-    fn oldest(&self) -> Option<Instant> {
-        self.pending.lock().as_ref().ok()?.values().map(|(_, sent)| *sent).min()
+    /// Reads one line of output and hands its answer to its caller; or why the worker must stop.
+    async fn read_answer(&self, out: &mut BufReader<ChildStdout>, line: &mut Vec<u8>) -> Result<(), String> {
+        let (deadline, starting) = self.deadline().ok_or("the worker was stopped")?;
+        let read = tokio::time::timeout_at(deadline, read_line(out, line, self.limits.max_line)).await;
+        let limits = &self.limits;
+        match read {
+            Err(_) if starting => Err(format!(
+                "the worker gave no answer within {}ms of starting (start_timeout); it was stopped",
+                limits.start_timeout.as_millis().max(limits.timeout.as_millis())
+            )),
+            Err(_) => Err(format!(
+                "the worker held a request for {}ms without answering (timeout); it was stopped",
+                limits.timeout.as_millis()
+            )),
+            Ok(Ok(Line::Complete)) => {
+                let parsed = parse(line);
+                line.clear();
+                if let Some((id, answer)) = parsed? {
+                    self.answer(id, answer);
+                }
+                Ok(())
+            }
+            Ok(Ok(Line::TooLong)) => {
+                Err(format!("the worker wrote a line longer than {} bytes (max_body)", limits.max_line))
+            }
+            Ok(Ok(Line::End)) => {
+                // The process is ending: its status, from the task that owns it, says how.
+                let exited = self.exited.notified();
+                tokio::pin!(exited);
+                exited.as_mut().enable();
+                if self.alive() {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), exited).await;
+                }
+                Err("the worker closed its standard output".to_string())
+            }
+            Ok(Err(e)) => Err(format!("cannot read the worker's answers: {e}")),
+        }
     }
 
-    /// Stops taking requests; every request in flight fails with `why`.
-    fn stopped(&self, why: String) {
-        let pending = std::mem::replace(&mut *self.pending.lock(), Err(why.clone()));
-        for (_, (tx, _)) in pending.into_iter().flatten() {
-            let _ = tx.send(Err(why.clone()));
-        }
+    /// When the oldest request in flight is overdue, and whether the worker is still starting.
+    fn deadline(&self) -> Option<(Instant, bool)> {
+        let starting = !self.answered.load(Ordering::Relaxed);
+        let pending = self.pending.lock();
+        let oldest = pending.as_ref().ok()?.values().map(|(_, sent)| *sent).min().unwrap_or_else(Instant::now);
+        let due = oldest + self.limits.timeout;
+        Some(if starting { (due.max(self.limits.ready_by), true) } else { (due, false) })
     }
 
     fn answer(&self, id: u64, answer: Answer) {
@@ -150,136 +212,56 @@ impl Worker {
             let _ = tx.send(Ok(answer));
         }
     }
+
+    /// Stops the worker: it takes no more requests, every request in flight fails with `why` (the
+    /// first reason given wins), and its process is killed.
+    fn stop(&self, why: String) {
+        let pending = {
+            let mut pending = self.pending.lock();
+            match &*pending {
+                Ok(_) => std::mem::replace(&mut *pending, Err(why.clone())),
+                Err(_) => return,
+            }
+        };
+        for (_, (tx, _)) in pending.into_iter().flatten() {
+            let _ = tx.send(Err(why.clone()));
+        }
+        self.kill.notify_one();
+    }
 }
 
-struct Watch {
-    timeout: Duration,
-    /// Until its first answer, a worker is given until this instant at least.
-    ready_by: Instant,
-    start_timeout: Duration,
-    max_line: usize,
-}
-
-/// Fails the worker's requests if the watcher ends without saying why: its runtime shut down.
-struct StopOnDrop(Arc<Worker>);
-
-impl Drop for StopOnDrop {
+impl Drop for Worker {
+    /// A worker no pool holds any more is killed.
     fn drop(&mut self) {
-        if self.0.alive() {
-            self.0.stopped("the worker's runtime ended".to_string());
-        }
+        self.kill.notify_one();
     }
 }
 
-/// Reads the worker's answers and watches its deadlines until it must stop; then stops it.
-async fn watch(worker: Arc<Worker>, mut child: Child, mut out: BufReader<ChildStdout>, limits: Watch) {
-    let guard = StopOnDrop(worker.clone());
-    let mut line = Vec::new();
-    let why = loop {
-        if let Some(why) = worker.stop.lock().take() {
-            break why;
+/// Owns the process until it ends: by itself (then its requests fail with its exit status), or
+/// killed. If the runtime running this task ends first, the worker is stopped with it.
+async fn own(worker: Weak<Worker>, mut child: Child, kill: Arc<Notify>, exited: Arc<Notify>) {
+    struct StopOnDrop(Weak<Worker>, Arc<Notify>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            if let Some(worker) = self.0.upgrade() {
+                worker.stop("the worker's runtime ended".to_string());
+            }
+            self.1.notify_waiters();
         }
-        let starting = !worker.answered.load(Ordering::Relaxed);
-        let deadline = worker.oldest().map(|sent| match starting {
-            true => (sent + limits.timeout).max(limits.ready_by),
-            false => sent + limits.timeout,
-        });
-        let read = read_line(&mut out, &mut line, limits.max_line);
-        let read = tokio::select! {
-            read = read => read,
-            () = worker.wake.notified() => continue,
-            () = sleep_until(deadline) => break match starting {
-                true => format!(
-                    "the worker gave no answer within {}ms of starting (start_timeout); it was stopped",
-                    limits.start_timeout.as_millis().max(limits.timeout.as_millis())
-                ),
-                false => format!(
-                    "the worker held a request for {}ms without answering (timeout); it was stopped",
-                    limits.timeout.as_millis()
-                ),
-            },
-        };
-        match read {
-            Ok(Line::Complete) => {
-                if let Err(why) = answer(&worker, &line) {
-                    break why;
-                }
-                line.clear();
-            }
-            Ok(Line::TooLong) => {
-                break format!("the worker wrote a line longer than {} bytes (max_body)", limits.max_line);
-            }
-            Ok(Line::End) => {
-                let status = tokio::time::timeout(Duration::from_secs(1), child.wait()).await;
-                break match status {
-                    Ok(Ok(status)) => format!("the worker exited ({status})"),
-                    _ => "the worker closed its standard output".to_string(),
-                };
-            }
-            Err(e) => break format!("cannot read the worker's answers: {e}"),
-        }
-    };
-    worker.stopped(why);
-    drop(guard);
-    let _ = child.start_kill();
-    let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
-}
-
-/// Takes one answer line; a line that is not an answer stops the worker.
-fn answer(worker: &Worker, line: &[u8]) -> Result<(), String> {
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
-    }
-    let garbage = || {
-        let text = String::from_utf8_lossy(&line[..line.len().min(120)]).into_owned();
-        format!("the worker wrote a line that is not an answer: {text}")
-    };
-    let fields: HashMap<String, &RawValue> = serde_json::from_slice(line).map_err(|_| garbage())?;
-    let id = fields.get("id").and_then(|id| id.get().parse::<u64>().ok()).ok_or_else(garbage)?;
-    let answer = match (fields.get("ok"), fields.get("error")) {
-        (Some(ok), None) => Answer::Ok(ok.get().to_string()),
-        (None, Some(error)) => match serde_json::from_str::<String>(error.get()) {
-            Ok(message) => Answer::Error(message),
-            Err(_) => Answer::Error(error.get().to_string()),
-        },
-        _ => return Err(garbage()),
-    };
-    worker.answer(id, answer);
-    Ok(())
-}
-
-enum Line {
-    Complete,
-    TooLong,
-    End,
-}
-
-/// Reads up to the next newline into `line` (without it). Cancel-safe: what was read stays in
-/// `line`, and the next call goes on from there.
-async fn read_line(r: &mut (impl AsyncBufRead + Unpin), line: &mut Vec<u8>, max: usize) -> std::io::Result<Line> {
-    loop {
-        let buf = r.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok(if line.is_empty() { Line::End } else { Line::Complete });
+    let _stop = StopOnDrop(worker.clone(), exited);
+    tokio::select! {
+        status = child.wait() => {
+            if let Some(worker) = worker.upgrade() {
+                worker.stop(match status {
+                    Ok(status) => format!("the worker exited ({status})"),
+                    Err(e) => format!("the worker is lost: {e}"),
+                });
+            }
         }
-        let (taken, done) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (i, true),
-            None => (buf.len(), false),
-        };
-        line.extend_from_slice(&buf[..taken.min(max.saturating_sub(line.len()) + 1)]);
-        r.consume(if done { taken + 1 } else { taken });
-        if line.len() > max {
-            return Ok(Line::TooLong);
-        }
-        if done {
-            return Ok(Line::Complete);
+        () = kill.notified() => {
+            let _ = child.start_kill();
+            let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
         }
     }
 }

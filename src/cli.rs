@@ -55,8 +55,8 @@ enum Command {
         /// Print each output as a JSON line as soon as it is ready, then the final document
         #[arg(long)]
         stream: bool,
-        /// After the run, print the run time and the call caches' hits, misses and entries on
-        /// standard error
+        /// After the run, print the run time, the call caches' hits, misses and entries, and the
+        /// batches sent, on standard error
         #[arg(long)]
         stats: bool,
         /// The longest the run may take (e.g. 500ms, 30s, 2min); nodes still running then fail

@@ -164,6 +164,32 @@ fn signature(name: &str, params: &[&str], types: Vec<Type>, ret: Type) -> Signat
     Signature { name: name.to_string(), params, ret }
 }
 
+/// A batched module of a Rust async function of a whole batch (`Engine::register_batched_fn`).
+pub fn batched<A, T, E, Fut>(
+    name: &str,
+    param: &str,
+    max_batch: Option<usize>,
+    f: impl Fn(Vec<A>) -> Fut + Send + Sync + 'static,
+) -> (Signature, Module)
+where
+    A: FromValue + LangType + Send + 'static,
+    T: IntoValue + LangType,
+    E: Display,
+    Fut: Future<Output = Result<Vec<T>, E>> + Send + 'static,
+{
+    let sig = signature(name, &[param], vec![A::lang_type()], T::lang_type());
+    let f = std::sync::Arc::new(f);
+    let module = Module::batched(max_batch, move |batch: Vec<Vec<Value>>| {
+        let converted: Result<Vec<A>, ModuleError> = batch.iter().map(|args| arg::<A>(args, 0)).collect();
+        let f = f.clone();
+        async move {
+            let values = f(converted?).await.map_err(|e| ModuleError::new(e.to_string()))?;
+            Ok(values.into_iter().map(IntoValue::into_value).collect())
+        }
+    });
+    (sig, module)
+}
+
 /// A Rust function usable as a synchronous module, for each arity.
 pub trait HostFn<Args>: Send + Sync + 'static {
     fn into_module(self, name: &str, params: &[&str]) -> (Signature, Module);

@@ -27,7 +27,7 @@ pub use asterism_registry::dag::DagSpec;
 pub use asterism_registry::limits;
 pub use asterism_registry::{Limits, Module, ModuleError, Notice, NoticeKind, Reporter, Silent, Type, Value};
 pub use asterism_runtime::json::Layout;
-pub use asterism_runtime::{CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
+pub use asterism_runtime::{BatchStats, CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
 pub use diagnostics::Diagnostics;
 pub use manifest::BoundModule;
 pub use pipeline::{Inputs, Outcome, Pipeline, StreamEvent};
@@ -233,5 +233,32 @@ impl Engine {
     /// Hits, misses and entries of each call cache (`with cache`) used so far, by backend name.
     pub fn call_cache_stats(&self) -> Vec<(String, CacheStats)> {
         self.services.cache_stats()
+    }
+
+    /// The batches each batched module (`with batch`) sent so far: how many, for how many
+    /// executions, and how many of each size; by function.
+    pub fn batch_stats(&self) -> Vec<(String, BatchStats)> {
+        self.services.batch_stats()
+    }
+
+    /// Registers a Rust async function of a whole batch as a batched module (SPEC §6.4 `batch`):
+    /// `f` gets the argument of every execution in the batch and gives one result per execution,
+    /// in order, or one error for the batch. The function's signature is `name(param: A) -> T`;
+    /// `max_batch` caps the batches it is given. A call without `batch` is a batch of one.
+    pub fn register_batched_fn<A, T, E, Fut>(
+        &mut self,
+        name: &str,
+        param: &str,
+        max_batch: Option<usize>,
+        f: impl Fn(Vec<A>) -> Fut + Send + Sync + 'static,
+    ) -> Result<(), RegistryError>
+    where
+        A: host::FromValue + host::LangType + Send + 'static,
+        T: host::IntoValue + host::LangType,
+        E: std::fmt::Display,
+        Fut: std::future::Future<Output = Result<Vec<T>, E>> + Send + 'static,
+    {
+        let (sig, module) = host::batched(name, param, max_batch, f);
+        self.registry.register(sig, Some(module), HOST_VERSION)
     }
 }

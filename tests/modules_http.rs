@@ -399,3 +399,34 @@ out worse
     assert_eq!(outcome.errors()[0].line, 2, "the root failure only, not its dependents");
     assert_eq!(outputs(&outcome), r#"{"good":{"label":"ok","scores":[2.0]},"label":"ok"}"#);
 }
+
+/// An entry with `max_batch` POSTs a JSON array of argument records and reads an array of
+/// answers, scattered back to their calls in order; a wrong answer fails every member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batching_service_gets_arrays_and_answers_each_call() {
+    let server = Server::start(|r: &Request| {
+        let batch: Vec<serde_json::Value> = serde_json::from_slice(&r.body).unwrap();
+        let answers: Vec<String> = batch.iter().map(|a| format!("{}!", a["text"].as_str().unwrap())).collect();
+        match answers.iter().any(|a| a == "bad!") {
+            true => Reply::ok("[1]"),
+            false => Reply::ok(serde_json::to_string(&answers).unwrap()),
+        }
+    })
+    .await;
+    let extra = "max_batch = 4\nmax_delay = \"20ms\"";
+    let (engine, _dir) = bind(&http_module("svc.shout", "(text: String) -> String", &server.url("/shout"), extra));
+    let source = "in texts: List<String>\nrs = map(texts, (t) => shout(t) with batch: 8)\nout rs\n";
+    let texts: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+    let outcome = run(&engine, source, &serde_json::json!({ "texts": texts }).to_string()).await;
+    let expected: Vec<String> = texts.iter().map(|t| format!("{t}!")).collect();
+    assert_eq!(outputs(&outcome), serde_json::json!({ "rs": expected }).to_string());
+    assert_eq!(server.seen.requests(), 3, "10 calls in batches of at most 4 (the entry's max_batch)");
+    let last: Vec<serde_json::Value> = serde_json::from_slice(&server.seen.last().body).unwrap();
+    assert_eq!(last.len(), 2, "{last:?}");
+    let stats = engine.batch_stats();
+    assert_eq!((stats[0].1.batches, stats[0].1.executions), (3, 10));
+    // One call alone is an array of one; an answer that is not one value per call fails them all.
+    let outcome = run(&engine, "in t: String\nr = shout(t)\nout r\n", r#"{"t": "bad"}"#).await;
+    let message = only_error(&outcome);
+    assert!(message.starts_with("svc.shout: ") && message.contains("expected String, got Number"), "{message}");
+}

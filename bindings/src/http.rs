@@ -14,13 +14,15 @@ mod client;
 
 use crate::manifest::HttpSpec;
 use crate::wire;
+use asterism_registry::module::Batched;
 use asterism_registry::module::{BoxFuture, ModuleResult, call_timeout};
-use asterism_registry::{Module, ModuleError, Signature, Value};
+use asterism_registry::{Module, ModuleError, Signature, Type, Value};
 pub use client::Client;
 use client::Failure;
 use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -44,7 +46,11 @@ pub fn module(signature: Signature, spec: HttpSpec, client: Arc<Client>) -> Modu
             headers.insert(k, v);
         }
     }
+    let batched = spec.max_batch.is_some();
     let http = Arc::new(Http { signature, spec, headers, client });
+    if batched {
+        return batch_module(http);
+    }
     Module::Async(Arc::new(move |args: &[Value]| -> BoxFuture<ModuleResult> {
         let mut body = String::new();
         wire::write_args(&http.signature, args, &mut body);
@@ -53,23 +59,60 @@ pub fn module(signature: Signature, spec: HttpSpec, client: Arc<Client>) -> Modu
         let own = call_timeout().is_none().then_some(http.spec.timeout);
         let http = http.clone();
         Box::pin(async move {
-            match own {
-                Some(limit) => match tokio::time::timeout(limit, http.call(body)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(ModuleError::new(format!(
-                        "no answer from {} within {}ms (the manifest's timeout)",
-                        http.spec.url,
-                        limit.as_millis()
-                    ))),
-                },
-                None => http.call(body).await,
-            }
+            let answer = http.limited(own, http.call(body)).await?;
+            http.read(&answer, &http.signature.ret)
         })
     }))
 }
 
+/// The module of an entry whose service takes batches: a JSON array of argument records, answered
+/// by an array of values in the same order.
+fn batch_module(http: Arc<Http>) -> Module {
+    let (max_batch, max_delay) = (http.spec.max_batch, http.spec.max_delay);
+    let run = move |batch: Vec<Vec<Value>>| -> BoxFuture<Result<Vec<Value>, ModuleError>> {
+        let mut body = String::from("[");
+        for (i, args) in batch.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            wire::write_args(&http.signature, args, &mut body);
+        }
+        body.push(']');
+        let http = http.clone();
+        Box::pin(async move {
+            // A batch serves many calls: the manifest's timeout limits it; each call has its own.
+            let answer = http.limited(Some(http.spec.timeout), http.call(body)).await?;
+            let values = http.read(&answer, &Type::list(http.signature.ret.clone()))?;
+            Ok(values.as_list().map(|list| list.iter().collect()).unwrap_or_default())
+        })
+    };
+    Module::Batched(Arc::new(Batched { run: Arc::new(run), max_batch, max_delay }))
+}
+
 impl Http {
-    async fn call(&self, body: String) -> ModuleResult {
+    /// `request` within `limit`, when there is one.
+    async fn limited<T>(
+        &self,
+        limit: Option<Duration>,
+        request: impl Future<Output = Result<T, ModuleError>>,
+    ) -> Result<T, ModuleError> {
+        let Some(limit) = limit else { return request.await };
+        tokio::time::timeout(limit, request).await.unwrap_or_else(|_| {
+            let url = &self.spec.url;
+            Err(ModuleError::new(format!(
+                "no answer from {url} within {}ms (the manifest's timeout)",
+                limit.as_millis()
+            )))
+        })
+    }
+
+    /// An answer's body read as a value of `ty`.
+    fn read(&self, body: &[u8], ty: &Type) -> ModuleResult {
+        wire::read_answer(body, ty).map_err(|e| ModuleError::new(format!("{}: {e}", self.spec.url)))
+    }
+
+    /// POSTs `body`: the answer's body, or the call's failure.
+    async fn call(&self, body: String) -> Result<Vec<u8>, ModuleError> {
         let url = &self.spec.url;
         let mut headers = self.headers.clone();
         if let Some(var) = &self.spec.auth_env {
@@ -102,7 +145,7 @@ impl Http {
             let limit = asterism_registry::limits::show_bytes(self.spec.max_body);
             return Err(ModuleError::new(format!("{url} answered with a body larger than {limit} (max_body)")));
         }
-        wire::read_answer(&answer.body, &self.signature.ret).map_err(|e| ModuleError::new(format!("{url}: {e}")))
+        Ok(answer.body)
     }
 }
 

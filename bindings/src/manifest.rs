@@ -86,6 +86,11 @@ pub struct HttpSpec {
     pub connect_timeout: Duration,
     /// The largest answer body accepted.
     pub max_body: u64,
+    /// Set when the service takes batches: a JSON array of argument records, answered by an array
+    /// of values in the same order, of at most this many.
+    pub max_batch: Option<usize>,
+    /// How long a batch waits to fill when the call names no `batch_timeout`.
+    pub max_delay: Option<Duration>,
 }
 
 /// A module answered by long-lived worker processes speaking JSON lines.
@@ -112,6 +117,8 @@ const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
 const DEFAULT_MAX_BODY: u64 = 16 << 20;
 /// The most workers of one module.
 const MAX_INSTANCES: i64 = 256;
+/// The largest batch a manifest may declare.
+const MAX_BATCH: i64 = 65_536;
 
 /// The manifest as written: every key any kind takes, checked against the kind afterwards so each
 /// problem keeps its position.
@@ -135,6 +142,8 @@ struct RawEntry {
     connect_timeout: Option<Spanned<String>>,
     start_timeout: Option<Spanned<String>>,
     max_body: Option<Spanned<Size>>,
+    max_batch: Option<Spanned<i64>>,
+    max_delay: Option<Spanned<String>>,
     command: Option<Spanned<Vec<String>>>,
     instances: Option<Spanned<i64>>,
     env: Option<Spanned<BTreeMap<String, String>>>,
@@ -209,7 +218,9 @@ fn read_entry(name: &str, raw: RawEntry, dir: &Path, p: &mut Problems<'_>) -> Op
     let version = raw.version.as_ref().map_or_else(|| DEFAULT_VERSION.to_string(), |v| v.get_ref().clone());
     let kind = match raw.kind.get_ref().as_str() {
         "http" => {
-            settings.only(&["url", "headers", "auth_env", "timeout", "connect_timeout", "max_body"], "http", p);
+            let keys =
+                ["url", "headers", "auth_env", "timeout", "connect_timeout", "max_body", "max_batch", "max_delay"];
+            settings.only(&keys, "http", p);
             http(name, raw, kind_span, p).map(Kind::Http)
         }
         "process" => {
@@ -242,6 +253,8 @@ impl Settings {
         note("connect_timeout", raw.connect_timeout.as_ref().map(Spanned::span));
         note("start_timeout", raw.start_timeout.as_ref().map(Spanned::span));
         note("max_body", raw.max_body.as_ref().map(Spanned::span));
+        note("max_batch", raw.max_batch.as_ref().map(Spanned::span));
+        note("max_delay", raw.max_delay.as_ref().map(Spanned::span));
         note("command", raw.command.as_ref().map(Spanned::span));
         note("instances", raw.instances.as_ref().map(Spanned::span));
         note("env", raw.env.as_ref().map(Spanned::span));
@@ -295,6 +308,11 @@ fn http(name: &str, raw: RawEntry, kind_span: Range<usize>, p: &mut Problems<'_>
     let timeout = p.check(raw.timeout, |t| parse_duration(&t));
     let connect_timeout = p.check(raw.connect_timeout, |t| parse_duration(&t));
     let max_body = p.check(raw.max_body, size);
+    let max_batch = p.check(raw.max_batch, |n| match n {
+        1..=MAX_BATCH => Ok(n as usize),
+        _ => Err(format!("'max_batch' must be between 1 and {MAX_BATCH}, not {n}")),
+    });
+    let max_delay = p.check(raw.max_delay, |t| parse_duration(&t));
     Some(HttpSpec {
         url: url?,
         headers: headers.unwrap_or_default(),
@@ -302,6 +320,8 @@ fn http(name: &str, raw: RawEntry, kind_span: Range<usize>, p: &mut Problems<'_>
         timeout: timeout.unwrap_or(DEFAULT_TIMEOUT),
         connect_timeout: connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         max_body: max_body.unwrap_or(DEFAULT_MAX_BODY),
+        max_batch,
+        max_delay,
     })
 }
 

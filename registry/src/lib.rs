@@ -17,7 +17,7 @@ pub mod value;
 
 pub use dag::DagSpec;
 pub use limits::Limits;
-pub use module::{CallContext, HigherOrder, Module, ModuleError, ModuleResult};
+pub use module::{Batched, CallContext, HigherOrder, Module, ModuleError, ModuleResult};
 pub use registry::{Function, Registry, RegistryError, STDLIB_VERSION};
 pub use report::{Notice, NoticeKind, Reporter, Silent};
 pub use signature::{Fingerprint, Param, Signature, SignatureError};

@@ -4,7 +4,8 @@
 //! and returns one value or an error detail (the runtime writes `<function>: <detail>`). The kind
 //! tells the runtime how to run it: inline (`Sync`, for cheap pure functions such as the stdlib),
 //! as a future (`Async`, for model and service calls), on the blocking pool (`Blocking`, for
-//! CPU-heavy work), or itself (`HigherOrder`, whose lambdas are DAG sub-graphs). A synchronous
+//! CPU-heavy work), many executions in one request (`Batched`, SPEC §6.4 `batch`), or itself
+//! (`HigherOrder`, whose lambdas are DAG sub-graphs). A synchronous
 //! module reports through its `CallContext`; no module prints.
 
 use crate::limits::Limits;
@@ -115,6 +116,19 @@ pub type SyncFn = dyn Fn(&[Value], &CallContext<'_>) -> ModuleResult + Send + Sy
 /// needs of them: the runtime passes a borrowed buffer, so a call costs no argument vector.
 pub type AsyncFn = dyn Fn(&[Value]) -> BoxFuture<ModuleResult> + Send + Sync;
 pub type BlockingFn = dyn Fn(Vec<Value>) -> ModuleResult + Send + Sync;
+/// A batched module runs many executions in one backend request: it gets the argument values of
+/// each and gives one value per execution, in order, or one error for them all.
+pub type BatchFn = dyn Fn(Vec<Vec<Value>>) -> BoxFuture<Result<Vec<Value>, ModuleError>> + Send + Sync;
+
+/// A module that takes batches (SPEC §6.4 `batch`): the function, the most executions its backend
+/// takes in one request, and how long a batch waits to fill when the call names no
+/// `batch_timeout`.
+#[derive(Clone)]
+pub struct Batched {
+    pub run: Arc<BatchFn>,
+    pub max_batch: Option<usize>,
+    pub max_delay: Option<Duration>,
+}
 
 /// The higher-order functions of SPEC §9.5, evaluated by the runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -134,6 +148,8 @@ pub enum Module {
     Sync(Arc<SyncFn>),
     Async(Arc<AsyncFn>),
     Blocking(Arc<BlockingFn>),
+    /// Runs executions in batches; a call without `batch` is a batch of one.
+    Batched(Arc<Batched>),
     HigherOrder(HigherOrder),
 }
 
@@ -159,6 +175,31 @@ impl Module {
     pub fn blocking(f: impl Fn(Vec<Value>) -> ModuleResult + Send + Sync + 'static) -> Module {
         Module::Blocking(Arc::new(f))
     }
+
+    /// A batched module from a function of a batch's argument values, taking at most `max_batch`
+    /// executions per request (no limit when `None`).
+    pub fn batched<F>(max_batch: Option<usize>, f: impl Fn(Vec<Vec<Value>>) -> F + Send + Sync + 'static) -> Module
+    where
+        F: Future<Output = Result<Vec<Value>, ModuleError>> + Send + 'static,
+    {
+        let run: Arc<BatchFn> = Arc::new(move |batch| Box::pin(f(batch)));
+        Module::Batched(Arc::new(Batched { run, max_batch, max_delay: None }))
+    }
+}
+
+impl fmt::Debug for Batched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batched").field("max_batch", &self.max_batch).field("max_delay", &self.max_delay).finish()
+    }
+}
+
+/// The message of a module's panic payload (`module panicked: <this>`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text payload".to_string())
 }
 
 impl fmt::Debug for Module {
@@ -167,6 +208,7 @@ impl fmt::Debug for Module {
             Module::Sync(_) => f.write_str("Module::Sync"),
             Module::Async(_) => f.write_str("Module::Async"),
             Module::Blocking(_) => f.write_str("Module::Blocking"),
+            Module::Batched(b) => write!(f, "Module::Batched(max {:?}, delay {:?})", b.max_batch, b.max_delay),
             Module::HigherOrder(h) => write!(f, "Module::HigherOrder({h:?})"),
         }
     }

@@ -38,10 +38,9 @@ fn digest(parts: &[&[u8]]) -> Fingerprint {
 }
 
 impl Function {
-    /// Whether the binding gathers executions into batches (SPEC §6.4 `batch`). No module kind
-    /// does yet: batching bindings arrive with the model and service bindings.
+    /// Whether the binding gathers executions into batches (SPEC §6.4 `batch`).
     pub fn takes_batches(&self) -> bool {
-        false
+        matches!(self.module, Some(Module::Batched(_)))
     }
 }
 

@@ -34,5 +34,6 @@ pub mod json;
 pub use outcome::{RunError, RunOutcome, Status};
 pub use plan::{ExecutionPlan, PrepareError};
 pub use run::Env;
+pub use services::batch::BatchStats;
 pub use services::cache::{self, CacheBackend, CacheStats, MemoryBackend};
 pub use services::{DEFAULT_CACHE, Services};

@@ -14,6 +14,7 @@ pub use prepare::PrepareError;
 
 use crate::outcome::At;
 use crate::policy::Policy;
+use crate::services::batch::BatchQueue;
 use crate::values::convert::Conversion;
 use crate::values::ops::Part;
 use crate::values::slot::State;
@@ -142,6 +143,8 @@ pub(crate) struct CallPlan {
     /// Whether the call waits: an asynchronous or blocking module, options that wait, or a
     /// fallback that waits.
     pub waits: bool,
+    /// The open batch it joins: a batched module called with `batch`.
+    pub batch: Option<Arc<BatchQueue>>,
 }
 
 #[derive(Debug)]

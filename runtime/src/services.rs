@@ -1,20 +1,27 @@
 //! Floor 1 of the runtime, beside `values`: what all runs of one engine share (SPEC §6.4) — named
-//! call caches (`cache`) and the limiters of `concurrency` and `throttle` (`limit`).
+//! call caches (`cache`), the limiters of `concurrency` and `throttle` (`limit`), and the open
+//! batches of `batch` (`batch`).
 //!
 //! Plans resolve their caches and limiters here once, when they are prepared, so a call never
 //! looks them up. A cache name not configured by the host gets an in-memory backend on first
 //! use (`default` is the one `cache` uses without `cache_backend`). A limiter is shared by all
 //! call sites of the same function with the same option value, in every pipeline of the engine.
 
+pub(crate) mod batch;
 pub mod cache;
 pub(crate) mod limit;
 
+use asterism_registry::module::Batched;
+use batch::{BatchQueue, BatchStats};
 use cache::{CacheBackend, CacheStats, CallCache, MemoryBackend};
 use limit::{Bucket, Gate};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A function, and the values of its call's `batch` and `batch_timeout` (ms).
+type BatchKey = (String, u32, Option<u64>);
 
 /// The cache `cache` uses when no `cache_backend` is given.
 pub const DEFAULT_CACHE: &str = "default";
@@ -24,6 +31,9 @@ pub struct Services {
     caches: Mutex<BTreeMap<String, Arc<CallCache>>>,
     gates: Mutex<HashMap<(String, u32), Arc<Gate>>>,
     buckets: Mutex<HashMap<(String, u64, u64), Arc<Bucket>>>,
+    /// Open batches by function, size and wait; the statistics of each function's batches.
+    batches: Mutex<HashMap<BatchKey, Arc<BatchQueue>>>,
+    batch_stats: Mutex<BTreeMap<String, Arc<Mutex<BatchStats>>>>,
 }
 
 impl Services {
@@ -63,5 +73,29 @@ impl Services {
             .entry((function.to_string(), count, per_ms))
             .or_insert_with(|| Arc::new(Bucket::new(count, Duration::from_millis(per_ms))))
             .clone()
+    }
+
+    /// The open batch of calls of `function` (its module `module`) with `batch: size` and
+    /// `batch_timeout: wait_ms`, shared by every call site and run with the same values.
+    pub(crate) fn batch_queue(
+        &self,
+        function: &str,
+        module: &Arc<Batched>,
+        size: u32,
+        wait_ms: Option<u64>,
+    ) -> Arc<BatchQueue> {
+        let stats = self.batch_stats.lock().entry(function.to_string()).or_default().clone();
+        self.batches
+            .lock()
+            .entry((function.to_string(), size, wait_ms))
+            .or_insert_with(|| {
+                Arc::new(BatchQueue::new(module.clone(), size, wait_ms.map(Duration::from_millis), stats))
+            })
+            .clone()
+    }
+
+    /// The batches sent so far, by function.
+    pub fn batch_stats(&self) -> Vec<(String, BatchStats)> {
+        self.batch_stats.lock().iter().map(|(name, s)| (name.clone(), s.lock().clone())).collect()
     }
 }

@@ -4,8 +4,8 @@
 //! Compiles FILE (or takes its plan from the on-disk cache), reads the inputs, runs, and reports:
 //! with `--json` one document on standard output; otherwise the outputs, pretty-printed, on
 //! standard output and warnings, failures and input errors on standard error; with `--stream` one
-//! JSON line per output as it is ready, then the final document. `--stats` adds the run time and
-//! the call-cache counters on standard error.
+//! JSON line per output as it is ready, then the final document. `--stats` adds the run time, the
+//! call-cache counters and the batches sent on standard error.
 
 use super::{
     EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, modules, plan_cache, println, read, usage_error,
@@ -88,7 +88,8 @@ pub fn run(args: Args) -> ExitCode {
     code
 }
 
-/// The `--stats` lines: run time, then one line per call cache used.
+/// The `--stats` lines: run time, then one line per call cache used, then one per batched
+/// function.
 fn stats(engine: &Engine, elapsed: std::time::Duration) -> String {
     let plural = |n: u64, word: &str, words: &str| format!("{n} {}", if n == 1 { word } else { words });
     let mut text = format!("stats: run took {elapsed:.2?}\n");
@@ -102,6 +103,15 @@ fn stats(engine: &Engine, elapsed: std::time::Duration) -> String {
             plural(s.hits, "hit", "hits"),
             plural(s.misses, "miss", "misses"),
             plural(s.entries, "entry", "entries")
+        ));
+    }
+    for (name, b) in engine.batch_stats() {
+        let sizes: Vec<String> = b.sizes.iter().rev().map(|(size, n)| format!("{size}×{n}")).collect();
+        text.push_str(&format!(
+            "stats: '{name}': {} for {} (sizes: {})\n",
+            plural(b.batches, "batch", "batches"),
+            plural(b.executions, "call", "calls"),
+            sizes.join(", ")
         ));
     }
     text

@@ -14,7 +14,7 @@ use crate::plan::{CallPlan, ExecutionPlan, HofPlan, NodePlan};
 use crate::policy::{Policy, Settled, apply};
 use crate::values::convert::conform;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots};
-use asterism_registry::module::{AsyncFn, BoxFuture, CallContext, Module, ModuleResult};
+use asterism_registry::module::{AsyncFn, BoxFuture, CallContext, Module, ModuleResult, panic_message};
 use asterism_registry::value::Value;
 use asterism_registry::{Limits, Reporter};
 use parking_lot::Mutex;
@@ -39,18 +39,9 @@ pub(crate) fn result(plan: &ExecutionPlan, call: &CallPlan, ended: Ended) -> Res
             format!("{}: returned a value that does not match its declared type {}", target.name, call.ret)
         }),
         Ended::Returned(Err(e)) => Err(format!("{}: {}", target.name, e.detail)),
-        Ended::Panicked(payload) => Err(format!("{}: module panicked: {}", target.name, panic_text(&*payload))),
+        Ended::Panicked(payload) => Err(format!("{}: module panicked: {}", target.name, panic_message(&*payload))),
         Ended::Lost(why) => Err(format!("{}: {why}", target.name)),
     }
-}
-
-/// The message of a panic payload.
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-text payload".to_string())
 }
 
 /// Runs the synchronous module of `call` at `node`: its value, or the message of its failure. A

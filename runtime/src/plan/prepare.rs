@@ -210,10 +210,17 @@ impl Prep<'_> {
                     let arg_types: Box<[Type]> = (0..node.inputs.len()).map(|i| input_ty(i).clone()).collect();
                     let ret = exec_type(c, ty(node.ty));
                     let policy = self.policy(c, &arg_types, &ret, None);
-                    let waits = !matches!(functions[c.function as usize].module, Module::Sync(_))
+                    let target = &functions[c.function as usize];
+                    let waits = !matches!(target.module, Module::Sync(_))
                         || policy.as_ref().is_some_and(|p| p.waits)
                         || !c.fallback.iter().all(child_sync);
-                    Kind::Call(Box::new(CallPlan { function: c.function, arg_types, ret, policy, waits }))
+                    let batch = match (&target.module, c.options.batch) {
+                        (Module::Batched(b), Some(size)) if c.options.window.is_none() => {
+                            Some(self.services.batch_queue(&target.name, b, size, c.options.batch_timeout_ms))
+                        }
+                        _ => None,
+                    };
+                    Kind::Call(Box::new(CallPlan { function: c.function, arg_types, ret, policy, waits, batch }))
                 }
                 dag::Op::HigherOrder { kind, lambda, call } => {
                     let arg_types: Box<[Type]> = (0..node.inputs.len()).map(|i| input_ty(i).clone()).collect();

@@ -15,6 +15,7 @@ use crate::outcome::Fault;
 use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
 use crate::policy::{CachePlan, Settled, apply};
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
+use asterism_registry::ModuleError;
 use asterism_registry::dag::{GraphId, NodeId};
 use asterism_registry::module::{BoxFuture, Module, ModuleResult, with_call_timeout};
 use asterism_registry::value::Value;
@@ -81,6 +82,24 @@ async fn execute(
             match tokio::task::spawn_blocking(move || f(args)).await {
                 Ok(r) => Ended::Returned(r),
                 Err(e) => joined(e),
+            }
+        }
+        Module::Batched(b) => {
+            let request = async {
+                match &call.batch {
+                    Some(queue) => queue.join(args).await,
+                    // Without `batch`, a batch of one.
+                    None => (b.run)(vec![args]).await.and_then(|values| match <[Value; 1]>::try_from(values) {
+                        Ok([value]) => Ok(value),
+                        Err(values) => {
+                            Err(ModuleError::new(format!("answered {} values for a batch of 1", values.len())))
+                        }
+                    }),
+                }
+            };
+            match AssertUnwindSafe(request).catch_unwind().await {
+                Ok(r) => Ended::Returned(r),
+                Err(payload) => Ended::Panicked(payload),
             }
         }
         Module::HigherOrder(_) => unreachable!("higher-order calls are not module calls"),

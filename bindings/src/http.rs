@@ -29,25 +29,32 @@ use std::time::{Duration, SystemTime};
 /// How much of an error body a failure message shows.
 const SHOWN_BODY: usize = 200;
 
-struct Http {
-    signature: Signature,
-    spec: HttpSpec,
+/// A service as the modules of its entry call it: where, with what headers, through which client.
+pub(crate) struct Http {
+    pub signature: Signature,
+    pub spec: HttpSpec,
     headers: HeaderMap,
     client: Arc<Client>,
 }
 
+impl Http {
+    pub fn new(signature: Signature, spec: HttpSpec, client: Arc<Client>) -> Arc<Http> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (k, v) in &spec.headers {
+            // Checked when the manifest was read.
+            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                headers.insert(k, v);
+            }
+        }
+        Arc::new(Http { signature, spec, headers, client })
+    }
+}
+
 /// The module of an `http` entry, sending through `client`.
 pub fn module(signature: Signature, spec: HttpSpec, client: Arc<Client>) -> Module {
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    for (k, v) in &spec.headers {
-        // Checked when the manifest was read.
-        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
-            headers.insert(k, v);
-        }
-    }
     let batched = spec.max_batch.is_some();
-    let http = Arc::new(Http { signature, spec, headers, client });
+    let http = Http::new(signature, spec, client);
     if batched {
         return batch_module(http);
     }
@@ -91,7 +98,7 @@ fn batch_module(http: Arc<Http>) -> Module {
 
 impl Http {
     /// `request` within `limit`, when there is one.
-    async fn limited<T>(
+    pub async fn limited<T>(
         &self,
         limit: Option<Duration>,
         request: impl Future<Output = Result<T, ModuleError>>,
@@ -112,7 +119,7 @@ impl Http {
     }
 
     /// POSTs `body`: the answer's body, or the call's failure.
-    async fn call(&self, body: String) -> Result<Vec<u8>, ModuleError> {
+    pub async fn call(&self, body: String) -> Result<Vec<u8>, ModuleError> {
         let url = &self.spec.url;
         let mut headers = self.headers.clone();
         if let Some(var) = &self.spec.auth_env {

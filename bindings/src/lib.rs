@@ -6,10 +6,11 @@
 //! Guarantees: a manifest's problems are `ManifestError`s at their line and column, never
 //! panics; loading contacts nothing and starts nothing (HTTP connections open and workers start
 //! on a module's first call), so `check` works without the services. Floors: `manifest`,
-//! `wire` → `http`, `process` → this face.
+//! `wire` → `http`, `process` → `openai` (over `http`) → this face.
 
 mod http;
 pub mod manifest;
+mod openai;
 mod process;
 mod wire;
 
@@ -44,16 +45,14 @@ pub fn load(path: &Path, stderr: StderrSink) -> Result<Vec<Bound>, Vec<ManifestE
     let entries = manifest::parse(path, &text)?;
     // One client (one keep-alive pool per host) for the modules of a connect timeout.
     let mut clients: HashMap<_, Arc<http::Client>> = HashMap::new();
+    let mut client = |timeout| clients.entry(timeout).or_insert_with(|| Arc::new(http::Client::new(timeout))).clone();
     let mut bound = Vec::with_capacity(entries.len());
     for entry in entries {
+        let signature = entry.signature.clone();
         let module = match &entry.kind {
-            Kind::Http(spec) => {
-                let client = clients
-                    .entry(spec.connect_timeout)
-                    .or_insert_with(|| Arc::new(http::Client::new(spec.connect_timeout)));
-                http::module(entry.signature.clone(), spec.clone(), client.clone())
-            }
-            Kind::Process(spec) => process::module(entry.signature.clone(), spec.clone(), stderr.clone()),
+            Kind::Http(spec) => http::module(signature, spec.clone(), client(spec.connect_timeout)),
+            Kind::Process(spec) => process::module(signature, spec.clone(), stderr.clone()),
+            Kind::OpenAi(spec) => openai::module(signature, spec.clone(), client(spec.http.connect_timeout)),
         };
         bound.push(Bound { entry, module });
     }

@@ -7,9 +7,12 @@
 //! variables, functions), malformed URLs, headers, durations and sizes are errors here, never on
 //! the first call. Nothing is contacted and no secret is read.
 
+mod openai;
+
 use crate::wire;
 use asterism_registry::Signature;
 use asterism_registry::limits::{parse_duration, parse_size};
+pub use openai::{Api, OpenAiSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -63,6 +66,7 @@ pub struct Entry {
 pub enum Kind {
     Http(HttpSpec),
     Process(ProcessSpec),
+    OpenAi(OpenAiSpec),
 }
 
 impl Kind {
@@ -70,6 +74,7 @@ impl Kind {
         match self {
             Kind::Http(_) => "http",
             Kind::Process(_) => "process",
+            Kind::OpenAi(_) => "openai",
         }
     }
 }
@@ -144,6 +149,12 @@ struct RawEntry {
     max_body: Option<Spanned<Size>>,
     max_batch: Option<Spanned<i64>>,
     max_delay: Option<Spanned<String>>,
+    api: Option<Spanned<String>>,
+    model: Option<Spanned<String>>,
+    stream: Option<Spanned<bool>>,
+    system: Option<Spanned<String>>,
+    max_tokens: Option<Spanned<i64>>,
+    temperature: Option<Spanned<f64>>,
     command: Option<Spanned<Vec<String>>>,
     instances: Option<Spanned<i64>>,
     env: Option<Spanned<BTreeMap<String, String>>>,
@@ -227,8 +238,13 @@ fn read_entry(name: &str, raw: RawEntry, dir: &Path, p: &mut Problems<'_>) -> Op
             settings.only(&["command", "instances", "env", "timeout", "start_timeout", "max_body"], "process", p);
             process(name, raw, dir, kind_span, p).map(Kind::Process)
         }
+        "openai" => {
+            settings.only(&openai::KEYS, "openai", p);
+            openai::read(name, signature.as_ref(), raw, kind_span, p).map(Kind::OpenAi)
+        }
         other => {
-            p.add(kind_span, format!("unknown kind '{other}' of module '{name}': expected \"http\" or \"process\""));
+            let known = "\"http\", \"process\" or \"openai\"";
+            p.add(kind_span, format!("unknown kind '{other}' of module '{name}': expected {known}"));
             None
         }
     };
@@ -255,6 +271,12 @@ impl Settings {
         note("max_body", raw.max_body.as_ref().map(Spanned::span));
         note("max_batch", raw.max_batch.as_ref().map(Spanned::span));
         note("max_delay", raw.max_delay.as_ref().map(Spanned::span));
+        note("api", raw.api.as_ref().map(Spanned::span));
+        note("model", raw.model.as_ref().map(Spanned::span));
+        note("stream", raw.stream.as_ref().map(Spanned::span));
+        note("system", raw.system.as_ref().map(Spanned::span));
+        note("max_tokens", raw.max_tokens.as_ref().map(Spanned::span));
+        note("temperature", raw.temperature.as_ref().map(Spanned::span));
         note("command", raw.command.as_ref().map(Spanned::span));
         note("instances", raw.instances.as_ref().map(Spanned::span));
         note("env", raw.env.as_ref().map(Spanned::span));

@@ -49,7 +49,10 @@ timeout = "5s"
 #[test]
 fn problems_are_placed_at_their_line_and_column() {
     let bad_kind = "[modules.a]\nkind = \"grpc\"\nsignature = \"() -> Int\"\n";
-    assert_eq!(errors(bad_kind), ["m.toml:2:8: unknown kind 'grpc' of module 'a': expected \"http\" or \"process\""]);
+    assert_eq!(
+        errors(bad_kind),
+        ["m.toml:2:8: unknown kind 'grpc' of module 'a': expected \"http\", \"process\" or \"openai\""]
+    );
     let bad_sig = "[modules.a]\nkind = \"process\"\ncommand = [\"x\"]\nsignature = \"(x: Strin) -> Int\"\n";
     let e = errors(bad_sig);
     assert!(e.len() == 1 && e[0].starts_with("m.toml:4:13: invalid signature of 'a': "), "{e:?}");

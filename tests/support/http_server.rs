@@ -7,6 +7,9 @@
 //! - `Seen` counts accepted connections, requests, requests in flight and their maximum, and keeps
 //!   when each request arrived and the last request's headers and body.
 //! - Dropping the `Server` stops it: the accept loop and every connection task are aborted.
+//!
+//! Each test file includes it and uses what it needs of it.
+#![allow(dead_code)]
 
 use http_body_util::{BodyExt, Either, Full, StreamBody};
 use hyper::body::{Bytes, Frame, Incoming};

@@ -30,7 +30,10 @@ fn answer(r: &Request) -> Reply {
     }
     let text = format!("echo: {prompt}");
     if body["stream"] != true {
-        return Reply::ok(serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}).to_string());
+        return Reply::ok(
+            serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]})
+                .to_string(),
+        );
     }
     let mut events = String::from("data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n");
     for piece in text.chars().collect::<Vec<_>>().chunks(3) {
@@ -65,7 +68,8 @@ async fn run(engine: &Engine, source: &str, inputs: &str) -> Outcome {
 async fn embeddings_of_many_calls_travel_in_one_request() {
     let server = Server::start(answer).await;
     let (engine, _dir) = bind(&server.url("/v1"), "");
-    let source = "in texts: List<String>\nvs = map(texts, (t) => embed(t) with batch: 8, batch_timeout: 20ms)\nout vs\n";
+    let source =
+        "in texts: List<String>\nvs = map(texts, (t) => embed(t) with batch: 8, batch_timeout: 20ms)\nout vs\n";
     let outcome = run(&engine, source, r#"{"texts": ["a", "bb", "ccc"]}"#).await;
     assert_eq!(outcome.outputs_json(Layout::Compact), r#"{"vs":[[1.0,0.0],[2.0,1.0],[3.0,2.0]]}"#);
     assert_eq!(server.seen.requests(), 1);

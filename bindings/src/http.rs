@@ -19,9 +19,9 @@ use asterism_registry::module::{BoxFuture, ModuleResult, call_timeout};
 use asterism_registry::{Module, ModuleError, Signature, Type, Value};
 pub use client::Client;
 use client::Failure;
-use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use hyper::{Method, StatusCode, Uri};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -118,6 +118,15 @@ impl Http {
         wire::read_answer(body, ty).map_err(|e| ModuleError::new(format!("{}: {e}", self.spec.url)))
     }
 
+    /// The status of a GET of `url` (a readiness check), with this entry's headers.
+    pub async fn status_of(&self, url: &Uri) -> Result<StatusCode, ModuleError> {
+        let answer = self.client.send(Method::GET, url, &self.headers, Bytes::new(), SHOWN_BODY as u64).await;
+        answer.map(|a| a.status).map_err(|e| match e {
+            Failure::Connect(cause) => ModuleError::new(format!("cannot connect to {url}: {cause}")),
+            Failure::Request(cause) => ModuleError::new(format!("request to {url} failed: {cause}")),
+        })
+    }
+
     /// POSTs `body`: the answer's body, or the call's failure.
     pub async fn call(&self, body: String) -> Result<Vec<u8>, ModuleError> {
         let url = &self.spec.url;
@@ -131,10 +140,12 @@ impl Http {
             headers.insert(hyper::header::AUTHORIZATION, value);
         }
         let answer =
-            self.client.post(url, &headers, Bytes::from(body), self.spec.max_body).await.map_err(|e| match e {
-                Failure::Connect(cause) => ModuleError::new(format!("cannot connect to {url}: {cause}")),
-                Failure::Request(cause) => ModuleError::new(format!("request to {url} failed: {cause}")),
-            })?;
+            self.client.send(Method::POST, url, &headers, Bytes::from(body), self.spec.max_body).await.map_err(
+                |e| match e {
+                    Failure::Connect(cause) => ModuleError::new(format!("cannot connect to {url}: {cause}")),
+                    Failure::Request(cause) => ModuleError::new(format!("request to {url} failed: {cause}")),
+                },
+            )?;
         if !answer.status.is_success() {
             let shown = &answer.body[..answer.body.len().min(SHOWN_BODY)];
             let start = String::from_utf8_lossy(shown).trim().to_string();

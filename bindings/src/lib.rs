@@ -6,12 +6,14 @@
 //! Guarantees: a manifest's problems are `ManifestError`s at their line and column, never
 //! panics; loading contacts nothing and starts nothing (HTTP connections open and workers start
 //! on a module's first call), so `check` works without the services. Floors: `manifest`,
-//! `wire` → `http`, `process` → `openai` (over `http`) → this face.
+//! `wire`, `tensor` → `http`, `process` → `openai`, `kserve` (over `http`) → this face.
 
 mod http;
+mod kserve;
 pub mod manifest;
 mod openai;
 mod process;
+mod tensor;
 mod wire;
 
 pub use manifest::{Entry, Kind, ManifestError, Place};
@@ -53,6 +55,7 @@ pub fn load(path: &Path, stderr: StderrSink) -> Result<Vec<Bound>, Vec<ManifestE
             Kind::Http(spec) => http::module(signature, spec.clone(), client(spec.connect_timeout)),
             Kind::Process(spec) => process::module(signature, spec.clone(), stderr.clone()),
             Kind::OpenAi(spec) => openai::module(signature, spec.clone(), client(spec.http.connect_timeout)),
+            Kind::KServe(spec) => kserve::module(signature, spec.clone(), client(spec.http.connect_timeout)),
         };
         bound.push(Bound { entry, module });
     }

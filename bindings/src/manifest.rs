@@ -7,11 +7,13 @@
 //! variables, functions), malformed URLs, headers, durations and sizes are errors here, never on
 //! the first call. Nothing is contacted and no secret is read.
 
+mod kserve;
 mod openai;
 
 use crate::wire;
 use asterism_registry::Signature;
 use asterism_registry::limits::{parse_duration, parse_size};
+pub use kserve::KServeSpec;
 pub use openai::{Api, OpenAiSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -67,6 +69,7 @@ pub enum Kind {
     Http(HttpSpec),
     Process(ProcessSpec),
     OpenAi(OpenAiSpec),
+    KServe(KServeSpec),
 }
 
 impl Kind {
@@ -75,6 +78,7 @@ impl Kind {
             Kind::Http(_) => "http",
             Kind::Process(_) => "process",
             Kind::OpenAi(_) => "openai",
+            Kind::KServe(_) => "kserve",
         }
     }
 }
@@ -151,6 +155,8 @@ struct RawEntry {
     max_delay: Option<Spanned<String>>,
     api: Option<Spanned<String>>,
     model: Option<Spanned<String>>,
+    output: Option<Spanned<String>>,
+    fp64: Option<Spanned<bool>>,
     stream: Option<Spanned<bool>>,
     system: Option<Spanned<String>>,
     max_tokens: Option<Spanned<i64>>,
@@ -242,8 +248,12 @@ fn read_entry(name: &str, raw: RawEntry, dir: &Path, p: &mut Problems<'_>) -> Op
             settings.only(&openai::KEYS, "openai", p);
             openai::read(name, signature.as_ref(), raw, kind_span, p).map(Kind::OpenAi)
         }
+        "kserve" => {
+            settings.only(&kserve::KEYS, "kserve", p);
+            kserve::read(name, signature.as_ref(), raw, kind_span, p).map(Kind::KServe)
+        }
         other => {
-            let known = "\"http\", \"process\" or \"openai\"";
+            let known = "\"http\", \"process\", \"openai\" or \"kserve\"";
             p.add(kind_span, format!("unknown kind '{other}' of module '{name}': expected {known}"));
             None
         }
@@ -273,6 +283,8 @@ impl Settings {
         note("max_delay", raw.max_delay.as_ref().map(Spanned::span));
         note("api", raw.api.as_ref().map(Spanned::span));
         note("model", raw.model.as_ref().map(Spanned::span));
+        note("output", raw.output.as_ref().map(Spanned::span));
+        note("fp64", raw.fp64.as_ref().map(Spanned::span));
         note("stream", raw.stream.as_ref().map(Spanned::span));
         note("system", raw.system.as_ref().map(Spanned::span));
         note("max_tokens", raw.max_tokens.as_ref().map(Spanned::span));

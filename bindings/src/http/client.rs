@@ -1,6 +1,6 @@
 //! The HTTP/1 client of `http` modules: one pool of keep-alive connections per host.
 //!
-//! Takes: a POST (URL, headers, body) and how much of the answer to read. Gives: the answer's
+//! Takes: a request (method, URL, headers, body) and how much of the answer to read. Gives: the answer's
 //! status, headers and body (read to its end, or stopped at the limit), or why there is none.
 //! Guarantees: a connection goes back to its pool the moment its answer has been read, before the
 //! caller sees the answer — so a host never has more connections open than requests were in
@@ -13,7 +13,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{HOST, HeaderMap, HeaderValue};
-use hyper::{Request, StatusCode, Uri};
+use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -51,12 +51,21 @@ impl Client {
         Client { connect_timeout, idle: Mutex::new(HashMap::new()) }
     }
 
-    /// POSTs `body` to `url` (plain HTTP) and reads at most `limit` bytes of the answer.
-    pub async fn post(&self, url: &Uri, headers: &HeaderMap, body: Bytes, limit: u64) -> Result<Answer, Failure> {
+    /// Sends `method` with `body` to `url` (plain HTTP) and reads at most `limit` bytes of the
+    /// answer.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Uri,
+        headers: &HeaderMap,
+        body: Bytes,
+        limit: u64,
+    ) -> Result<Answer, Failure> {
         let host = url.host().unwrap_or_default().to_string();
         let key = (host, url.port_u16().unwrap_or(80));
         let target = url.path_and_query().map_or("/", |p| p.as_str());
-        let mut request = Request::post(target).body(Full::new(body)).map_err(|e| Failure::Request(e.to_string()))?;
+        let request = Request::builder().method(method).uri(target).body(Full::new(body));
+        let mut request = request.map_err(|e| Failure::Request(e.to_string()))?;
         *request.headers_mut() = headers.clone();
         if let Some(authority) = url.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()) {
             request.headers_mut().insert(HOST, authority);

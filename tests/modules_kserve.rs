@@ -65,7 +65,10 @@ async fn a_call_is_one_row_in_and_its_output_out_once_the_model_is_ready() {
     let (engine, _dir) = bind(&server.url(""), "");
     let outcome = run(&engine, ONE, r#"{"f": [1, 2, 3]}"#).await;
     let message = &outcome.errors()[0].message;
-    assert!(message.contains("not ready: GET ") && message.contains("/v2/models/scorer/ready answered 503"), "{message}");
+    assert!(
+        message.contains("not ready: GET ") && message.contains("/v2/models/scorer/ready answered 503"),
+        "{message}"
+    );
     ready.store(true, Ordering::Relaxed);
     let outcome = run(&engine, ONE, r#"{"f": [1, 2, 3]}"#).await;
     assert_eq!(outcome.outputs_json(Layout::Compact), r#"{"s":[6.0,3.0]}"#);
@@ -78,7 +81,8 @@ async fn a_call_is_one_row_in_and_its_output_out_once_the_model_is_ready() {
 async fn a_batch_is_one_stacked_tensor_and_its_answer_is_split_by_row() {
     let server = Server::start(server(Arc::new(AtomicBool::new(true)))).await;
     let (engine, _dir) = bind(&server.url("/"), "max_batch = 8");
-    let source = "in rows: List<List<Float>>\nss = map(rows, (r) => score(r) with batch: 8, batch_timeout: 20ms)\nout ss\n";
+    let source =
+        "in rows: List<List<Float>>\nss = map(rows, (r) => score(r) with batch: 8, batch_timeout: 20ms)\nout ss\n";
     let outcome = run(&engine, source, r#"{"rows": [[1, 2], [3, 4], [5, 0.5]]}"#).await;
     assert_eq!(outcome.outputs_json(Layout::Compact), r#"{"ss":[[3.0,2.0],[7.0,4.0],[5.5,5.0]]}"#);
     let infer: serde_json::Value = serde_json::from_slice(&server.seen.last().body).unwrap();
@@ -94,7 +98,10 @@ async fn an_answer_that_does_not_fit_fails_the_call() {
     let outcome = run(&engine, source, r#"{"f": [-1, 2]}"#).await;
     assert_eq!(outcome.outputs_json(Layout::Compact), r#"{"t":[1.0,1.0]}"#);
     let message = &outcome.errors()[0].message;
-    assert!(message.starts_with("m.score: ") && message.contains("the answer: a tensor of shape [1, 2] with 0 elements"), "{message}");
+    assert!(
+        message.starts_with("m.score: ") && message.contains("the answer: a tensor of shape [1, 2] with 0 elements"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -103,7 +110,8 @@ fn a_signature_without_a_tensor_form_is_refused_when_the_manifest_loads() {
     let path = dir.path().join("asterism.toml");
     let manifest = "[modules.\"m.score\"]\nkind = \"kserve\"\nurl = \"http://127.0.0.1:1\"\nmodel = \"x\"\nmax_batch = 4\nsignature = \"(rows: List<List<Float>>, r: { a: Int }) -> Float\"\n";
     std::fs::write(&path, manifest).unwrap();
-    let messages: Vec<String> = Engine::new().load_manifest(&path).unwrap_err().iter().map(ToString::to_string).collect();
+    let messages: Vec<String> =
+        Engine::new().load_manifest(&path).unwrap_err().iter().map(ToString::to_string).collect();
     assert!(messages.iter().any(|m| m.contains("more than a row")), "{messages:?}");
     assert!(messages.iter().any(|m| m.contains("{ a: Int } has no tensor form")), "{messages:?}");
 }

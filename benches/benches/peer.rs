@@ -44,7 +44,7 @@ fn down(text: &str) -> String {
 
 /// The body of the `i`-th call of a chain: upper-casing first, then alternating.
 fn body(i: usize, text: &str) -> String {
-    if i % 2 == 0 { up(text) } else { down(text) }
+    if i.is_multiple_of(2) { up(text) } else { down(text) }
 }
 
 // ---- plain Rust ----

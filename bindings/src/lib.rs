@@ -11,6 +11,8 @@
 mod http;
 mod kserve;
 pub mod manifest;
+#[cfg(feature = "onnx")]
+mod onnx;
 mod openai;
 mod process;
 mod tensor;
@@ -56,10 +58,23 @@ pub fn load(path: &Path, stderr: StderrSink) -> Result<Vec<Bound>, Vec<ManifestE
             Kind::Process(spec) => process::module(signature, spec.clone(), stderr.clone()),
             Kind::OpenAi(spec) => openai::module(signature, spec.clone(), client(spec.http.connect_timeout)),
             Kind::KServe(spec) => kserve::module(signature, spec.clone(), client(spec.http.connect_timeout)),
+            Kind::Onnx(spec) => {
+                onnx_module(signature, spec).map_err(|message| vec![ManifestError { at: entry.at.clone(), message }])?
+            }
         };
         bound.push(Bound { entry, module });
     }
     Ok(bound)
+}
+
+#[cfg(feature = "onnx")]
+fn onnx_module(signature: asterism_registry::Signature, spec: &manifest::OnnxSpec) -> Result<Module, String> {
+    onnx::module(signature, spec)
+}
+
+#[cfg(not(feature = "onnx"))]
+fn onnx_module(_: asterism_registry::Signature, _: &manifest::OnnxSpec) -> Result<Module, String> {
+    Err("kind 'onnx' runs models with tract, which this build leaves out: build with the feature `onnx` (cargo build --release --features onnx)".to_string())
 }
 
 /// Registers `bound` in `registry`, all or none. `declared` says where a name was declared

@@ -8,12 +8,14 @@
 //! the first call. Nothing is contacted and no secret is read.
 
 mod kserve;
+mod onnx;
 mod openai;
 
 use crate::wire;
 use asterism_registry::Signature;
 use asterism_registry::limits::{parse_duration, parse_size};
 pub use kserve::KServeSpec;
+pub use onnx::OnnxSpec;
 pub use openai::{Api, OpenAiSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -70,6 +72,7 @@ pub enum Kind {
     Process(ProcessSpec),
     OpenAi(OpenAiSpec),
     KServe(KServeSpec),
+    Onnx(OnnxSpec),
 }
 
 impl Kind {
@@ -79,6 +82,7 @@ impl Kind {
             Kind::Process(_) => "process",
             Kind::OpenAi(_) => "openai",
             Kind::KServe(_) => "kserve",
+            Kind::Onnx(_) => "onnx",
         }
     }
 }
@@ -157,6 +161,7 @@ struct RawEntry {
     model: Option<Spanned<String>>,
     output: Option<Spanned<String>>,
     fp64: Option<Spanned<bool>>,
+    path: Option<Spanned<String>>,
     stream: Option<Spanned<bool>>,
     system: Option<Spanned<String>>,
     max_tokens: Option<Spanned<i64>>,
@@ -252,8 +257,12 @@ fn read_entry(name: &str, raw: RawEntry, dir: &Path, p: &mut Problems<'_>) -> Op
             settings.only(&kserve::KEYS, "kserve", p);
             kserve::read(name, signature.as_ref(), raw, kind_span, p).map(Kind::KServe)
         }
+        "onnx" => {
+            settings.only(&onnx::KEYS, "onnx", p);
+            onnx::read(name, raw, dir, kind_span, p).map(Kind::Onnx)
+        }
         other => {
-            let known = "\"http\", \"process\", \"openai\" or \"kserve\"";
+            let known = "\"http\", \"process\", \"openai\", \"kserve\" or \"onnx\"";
             p.add(kind_span, format!("unknown kind '{other}' of module '{name}': expected {known}"));
             None
         }
@@ -285,6 +294,7 @@ impl Settings {
         note("model", raw.model.as_ref().map(Spanned::span));
         note("output", raw.output.as_ref().map(Spanned::span));
         note("fp64", raw.fp64.as_ref().map(Spanned::span));
+        note("path", raw.path.as_ref().map(Spanned::span));
         note("stream", raw.stream.as_ref().map(Spanned::span));
         note("system", raw.system.as_ref().map(Spanned::span));
         note("max_tokens", raw.max_tokens.as_ref().map(Spanned::span));

@@ -106,6 +106,17 @@ impl Data {
 /// The tensor of `value`, of type `ty`; Floats as FP64 when `f64` is set, else FP32.
 pub fn to_tensor(value: &Value, ty: &Type, f64: bool) -> Result<Tensor, String> {
     let (elem, depth) = tensor_type(ty)?;
+    // Packed numeric lists, the common case, without a value per element.
+    match (value, elem, depth) {
+        (Value::Floats(v), Elem::Float, 1) if f64 => {
+            return Ok(Tensor { shape: vec![1, v.len()], data: Data::F64(v.to_vec()) });
+        }
+        (Value::Floats(v), Elem::Float, 1) => {
+            return Ok(Tensor { shape: vec![1, v.len()], data: Data::F32(v.iter().map(|&x| x as f32).collect()) });
+        }
+        (Value::Ints(v), Elem::Int, 1) => return Ok(Tensor { shape: vec![1, v.len()], data: Data::I64(v.to_vec()) }),
+        _ => {}
+    }
     let mut scalars = Vec::new();
     let shape = match depth {
         0 => {
@@ -159,6 +170,13 @@ pub fn from_tensor(tensor: &Tensor, ty: &Type) -> Result<Value, String> {
     let size: usize = tensor.shape.iter().product();
     if size != tensor.data.len() {
         return Err(format!("a tensor of shape {:?} with {} elements", tensor.shape, tensor.data.len()));
+    }
+    // Numeric lists straight from the data.
+    match (&tensor.data, elem, depth) {
+        (Data::F32(v), Elem::Float, 1) => return Ok(Value::Floats(v.iter().map(|&x| f64::from(x)).collect())),
+        (Data::F64(v), Elem::Float, 1) => return Ok(Value::Floats(v.as_slice().into())),
+        (Data::I64(v), Elem::Int, 1) => return Ok(Value::Ints(v.as_slice().into())),
+        _ => {}
     }
     let scalars = scalars(&tensor.data, elem)?;
     match depth {

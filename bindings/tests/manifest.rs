@@ -51,7 +51,9 @@ fn problems_are_placed_at_their_line_and_column() {
     let bad_kind = "[modules.a]\nkind = \"grpc\"\nsignature = \"() -> Int\"\n";
     assert_eq!(
         errors(bad_kind),
-        ["m.toml:2:8: unknown kind 'grpc' of module 'a': expected \"http\", \"process\", \"openai\" or \"kserve\""]
+        [
+            "m.toml:2:8: unknown kind 'grpc' of module 'a': expected \"http\", \"process\", \"openai\", \"kserve\" or \"onnx\""
+        ]
     );
     let bad_sig = "[modules.a]\nkind = \"process\"\ncommand = [\"x\"]\nsignature = \"(x: Strin) -> Int\"\n";
     let e = errors(bad_sig);

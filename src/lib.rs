@@ -93,7 +93,7 @@ impl Engine {
             cache: CompileCache::default(),
             plans: Bounded::new(PLANS),
             services: Arc::new(Services::new()),
-            env: Env { reporter: reporter.clone(), limits: Limits::default() },
+            env: Env { reporter: reporter.clone(), limits: Limits::default(), partial: None },
             bound: Vec::new(),
             worker_reporter: Arc::new(std::sync::RwLock::new(reporter)),
         }

@@ -115,13 +115,27 @@ impl Pipeline {
         Outcome { plan: self.plan.clone(), outcome }
     }
 
-    /// Runs the pipeline on the current tokio runtime, yielding each output as soon as it is ready
-    /// and then the outcome. Must be called within a tokio runtime.
+    /// This pipeline, its runs giving `partial(output, piece)` the pieces of an output's value as
+    /// its module sends them (kind `openai` chat with `stream`), before the output itself.
+    pub fn with_partials(&self, partial: impl Fn(&str, &str) + Send + Sync + 'static) -> Pipeline {
+        let names: Vec<String> = self.plan.outputs().map(|(n, _)| n.to_string()).collect();
+        let mut pipeline = self.clone();
+        pipeline.env.partial = Some(Arc::new(move |index: usize, piece: &str| partial(&names[index], piece)));
+        pipeline
+    }
+
+    /// Runs the pipeline on the current tokio runtime, yielding the pieces of outputs their modules
+    /// send (`Partial`), each output as soon as it is ready, and then the outcome. Must be called
+    /// within a tokio runtime.
     pub fn run_stream(&self, inputs: Inputs) -> impl futures_util::Stream<Item = StreamEvent> + Send + Unpin + 'static {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let (plan, env) = (self.plan.clone(), self.env.clone());
+        let (plan, mut env) = (self.plan.clone(), self.env.clone());
+        let names: Arc<[Arc<str>]> = plan.outputs().map(|(n, _)| n.into()).collect();
+        let (partials, named) = (tx.clone(), names.clone());
+        env.partial = Some(Arc::new(move |index: usize, piece: &str| {
+            let _ = partials.send(StreamEvent::Partial { name: named[index].clone(), piece: piece.to_string() });
+        }));
         tokio::spawn(async move {
-            let names: Vec<Arc<str>> = plan.outputs().map(|(n, _)| n.into()).collect();
             let outcome = plan
                 .run_with(inputs.0, &env, &mut |index, value| {
                     let _ = tx.send(StreamEvent::Output { name: names[index].clone(), value: value.clone() });
@@ -136,7 +150,15 @@ impl Pipeline {
 /// An event of `Pipeline::run_stream`.
 #[derive(Clone, Debug)]
 pub enum StreamEvent {
-    Output { name: Arc<str>, value: Value },
+    /// A piece of an output's value as its module sends it (an LLM's tokens), before the output.
+    Partial {
+        name: Arc<str>,
+        piece: String,
+    },
+    Output {
+        name: Arc<str>,
+        value: Value,
+    },
     Done(Outcome),
 }
 

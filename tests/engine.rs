@@ -157,6 +157,7 @@ async fn outputs_stream_as_soon_as_they_are_ready() {
         match event {
             StreamEvent::Output { name, .. } => seen.push((name.to_string(), tokio::time::Instant::now())),
             StreamEvent::Done(outcome) => assert_eq!(outcome.status(), Status::Completed),
+            StreamEvent::Partial { .. } => {}
         }
     }
     assert_eq!(seen.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["fast", "late"]);

@@ -126,3 +126,59 @@ fn an_entry_that_does_not_fit_its_api_is_refused_when_the_manifest_loads() {
     assert!(messages.iter().any(|m| m.contains("called as (prompt: String) -> String")), "{messages:?}");
     assert!(messages.iter().any(|m| m.contains("'max_batch' applies to embeddings")), "{messages:?}");
 }
+
+/// A streamed chat answer reaches `run_stream` piece by piece, before its output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_answer_reaches_run_stream_piece_by_piece() {
+    use asterism::StreamEvent;
+    use futures_util::StreamExt;
+    let server = Server::start(answer).await;
+    let (engine, _dir) = bind(&server.url("/v1"), "");
+    let pipeline = engine.compile("t.cst", "in q: String\na = ask(q)\nout a\n").unwrap();
+    let inputs = pipeline.parse_inputs(br#"{"q": "hello there"}"#).unwrap();
+    let mut events = pipeline.run_stream(inputs);
+    let (mut pieces, mut output) = (Vec::new(), None);
+    while let Some(event) = events.next().await {
+        match event {
+            StreamEvent::Partial { name, piece } => {
+                assert_eq!(&*name, "a");
+                assert!(output.is_none(), "pieces come before the output");
+                pieces.push(piece);
+            }
+            StreamEvent::Output { value, .. } => output = Some(value.as_str().unwrap().to_string()),
+            StreamEvent::Done(outcome) => assert!(outcome.errors().is_empty()),
+        }
+    }
+    assert_eq!(output.as_deref(), Some("echo: hello there"));
+    assert!(pieces.len() > 2, "{pieces:?}");
+    assert_eq!(pieces.concat(), "echo: hello there");
+}
+
+/// `asterism run --stream` prints the pieces as `{"output": …, "partial": …}` lines first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_stream_in_the_cli_prints_the_pieces_first() {
+    let server = Server::start(answer).await;
+    let (_engine, dir) = bind(&server.url("/v1"), "");
+    let pipeline = dir.path().join("p.cst");
+    std::fs::write(&pipeline, "in q: String\na = ask(q)\nout a\n").unwrap();
+    let (manifest, pipeline) = (dir.path().join("asterism.toml"), pipeline.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_asterism"))
+            .env("ASTERISM_NO_CACHE", "1")
+            .args(["run", "--stream", "--modules"])
+            .arg(&manifest)
+            .arg(&pipeline)
+            .args(["-i", "q=hi"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let pieces: Vec<&str> = lines.iter().filter_map(|l| l["partial"].as_str()).collect();
+    assert_eq!(pieces.concat(), "echo: hi", "{text}");
+    let first_value = lines.iter().position(|l| l.get("value").is_some()).unwrap();
+    assert!(lines[..first_value].iter().all(|l| l.get("partial").is_some()), "{text}");
+    assert_eq!(lines[first_value], serde_json::json!({"output": "a", "value": "echo: hi"}));
+}

@@ -120,7 +120,7 @@ impl Http {
 
     /// The status of a GET of `url` (a readiness check), with this entry's headers.
     pub async fn status_of(&self, url: &Uri) -> Result<StatusCode, ModuleError> {
-        let answer = self.client.send(Method::GET, url, &self.headers, Bytes::new(), SHOWN_BODY as u64).await;
+        let answer = self.client.send(Method::GET, url, &self.headers, Bytes::new(), SHOWN_BODY as u64, None).await;
         answer.map(|a| a.status).map_err(|e| match e {
             Failure::Connect(cause) => ModuleError::new(format!("cannot connect to {url}: {cause}")),
             Failure::Request(cause) => ModuleError::new(format!("request to {url} failed: {cause}")),
@@ -129,6 +129,15 @@ impl Http {
 
     /// POSTs `body`: the answer's body, or the call's failure.
     pub async fn call(&self, body: String) -> Result<Vec<u8>, ModuleError> {
+        self.call_streaming(body, None).await
+    }
+
+    /// `call`, giving `on_data` each piece of the answer's body as it arrives.
+    pub async fn call_streaming(
+        &self,
+        body: String,
+        on_data: Option<client::OnData<'_>>,
+    ) -> Result<Vec<u8>, ModuleError> {
         let url = &self.spec.url;
         let mut headers = self.headers.clone();
         if let Some(var) = &self.spec.auth_env {
@@ -139,13 +148,14 @@ impl Http {
             })?;
             headers.insert(hyper::header::AUTHORIZATION, value);
         }
-        let answer =
-            self.client.send(Method::POST, url, &headers, Bytes::from(body), self.spec.max_body).await.map_err(
-                |e| match e {
-                    Failure::Connect(cause) => ModuleError::new(format!("cannot connect to {url}: {cause}")),
-                    Failure::Request(cause) => ModuleError::new(format!("request to {url} failed: {cause}")),
-                },
-            )?;
+        let answer = self
+            .client
+            .send(Method::POST, url, &headers, Bytes::from(body), self.spec.max_body, on_data)
+            .await
+            .map_err(|e| match e {
+                Failure::Connect(cause) => ModuleError::new(format!("cannot connect to {url}: {cause}")),
+                Failure::Request(cause) => ModuleError::new(format!("request to {url} failed: {cause}")),
+            })?;
         if !answer.status.is_success() {
             let shown = &answer.body[..answer.body.len().min(SHOWN_BODY)];
             let start = String::from_utf8_lossy(shown).trim().to_string();

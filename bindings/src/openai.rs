@@ -11,7 +11,7 @@
 
 use crate::http::{Client, Http};
 use crate::manifest::{Api, OpenAiSpec};
-use asterism_registry::module::{Batched, BoxFuture, ModuleResult, call_timeout};
+use asterism_registry::module::{Batched, BoxFuture, ModuleResult, Partial, call_partial, call_timeout};
 use asterism_registry::{Module, ModuleError, Signature, Value};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -41,12 +41,50 @@ pub fn module(signature: Signature, spec: OpenAiSpec, client: Arc<Client>) -> Mo
             let body = chat_request(&spec, prompt);
             let own = call_timeout().is_none().then_some(http.spec.timeout);
             let (http, stream) = (http.clone(), spec.stream);
+            // A streamed answer's pieces go on as they arrive when the run streams this output.
+            let pieces = call_partial().filter(|_| stream).map(Pieces::new);
             Box::pin(async move {
-                let answer = http.limited(own, http.call(body)).await?;
+                let answer = match pieces {
+                    Some(mut pieces) => {
+                        let mut feed = |data: &[u8]| pieces.take(data);
+                        http.limited(own, http.call_streaming(body, Some(&mut feed))).await?
+                    }
+                    None => http.limited(own, http.call(body)).await?,
+                };
                 let text = if stream { streamed(&answer) } else { whole(&answer) };
                 text.map(Value::str).map_err(|e| ModuleError::new(format!("{}: {e}", http.spec.url)))
             })
         })),
+    }
+}
+
+/// Reads server-sent events as they arrive, giving the partial sink each delta's text.
+struct Pieces {
+    partial: Partial,
+    /// The part of a line received so far.
+    line: Vec<u8>,
+}
+
+impl Pieces {
+    fn new(partial: Partial) -> Pieces {
+        Pieces { partial, line: Vec::new() }
+    }
+
+    fn take(&mut self, data: &[u8]) {
+        for &b in data {
+            if b != b'\n' {
+                self.line.push(b);
+                continue;
+            }
+            let line = std::mem::take(&mut self.line);
+            let Some(event) = std::str::from_utf8(&line).ok().and_then(|l| l.strip_prefix("data:")) else { continue };
+            let Ok(chunk) = serde_json::from_str::<ChatAnswer>(event.trim()) else { continue };
+            if let Some(content) = chunk.choices.into_iter().next().and_then(|c| c.delta).and_then(|d| d.content)
+                && !content.is_empty()
+            {
+                (self.partial)(&content);
+            }
+        }
     }
 }
 

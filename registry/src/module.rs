@@ -88,19 +88,25 @@ impl fmt::Debug for CallContext<'_> {
     }
 }
 
+/// Where the pieces of a call's answer go as they arrive (an LLM's tokens), before its value.
+pub type Partial = Arc<dyn Fn(&str) + Send + Sync>;
+
 thread_local! {
     static CALL_TIMEOUT: std::cell::Cell<Option<Duration>> = const { std::cell::Cell::new(None) };
+    static CALL_PARTIAL: std::cell::RefCell<Option<Partial>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Runs `make` (an asynchronous module making its future) with `timeout` as the call's timeout.
-pub fn with_call_timeout<R>(timeout: Option<Duration>, make: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Duration>);
+/// Runs `make` (an asynchronous module making its future) with `timeout` as the call's timeout
+/// and `partial` as where its pieces go.
+pub fn with_call<R>(timeout: Option<Duration>, partial: Option<Partial>, make: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Duration>, Option<Partial>);
     impl Drop for Restore {
         fn drop(&mut self) {
             CALL_TIMEOUT.with(|t| t.set(self.0));
+            CALL_PARTIAL.with(|p| *p.borrow_mut() = self.1.take());
         }
     }
-    let _restore = Restore(CALL_TIMEOUT.with(|t| t.replace(timeout)));
+    let _restore = Restore(CALL_TIMEOUT.with(|t| t.replace(timeout)), CALL_PARTIAL.with(|p| p.replace(partial)));
     make()
 }
 
@@ -109,6 +115,13 @@ pub fn with_call_timeout<R>(timeout: Option<Duration>, make: impl FnOnce() -> R)
 /// HTTP request's, lets the call's replace it.
 pub fn call_timeout() -> Option<Duration> {
     CALL_TIMEOUT.with(std::cell::Cell::get)
+}
+
+/// Where the call whose future an asynchronous module is making may send the pieces of its answer
+/// as they arrive (read it before the future): set when the call's value is an output of a run
+/// that streams them (`run --stream`).
+pub fn call_partial() -> Option<Partial> {
+    CALL_PARTIAL.with(|p| p.borrow().clone())
 }
 
 pub type SyncFn = dyn Fn(&[Value], &CallContext<'_>) -> ModuleResult + Send + Sync;

@@ -31,7 +31,7 @@ mod run;
 
 pub mod json;
 
-pub use outcome::{RunError, RunOutcome, Status};
+pub use outcome::{PartialOutputs, RunError, RunOutcome, Status};
 pub use plan::{ExecutionPlan, PrepareError};
 pub use run::Env;
 pub use services::batch::BatchStats;

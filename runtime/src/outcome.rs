@@ -99,3 +99,7 @@ impl RunOutcome {
         RunOutcome { outputs, errors }
     }
 }
+
+/// `partial(output index, piece)`: where the pieces of outputs go as their modules send them (an
+/// LLM's tokens), before the outputs themselves.
+pub type PartialOutputs = std::sync::Arc<dyn Fn(usize, &str) + Send + Sync>;

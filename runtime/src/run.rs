@@ -11,31 +11,40 @@
 
 use crate::exec::call::{Polled, poll_once};
 use crate::exec::{Frame, RunCx, lazy};
-use crate::outcome::{RunError, RunOutcome};
+use crate::outcome::{PartialOutputs, RunError, RunOutcome};
 use crate::plan::{ExecutionPlan, Kind, NodePlan};
 use crate::sched::{self, Handoff, Shared};
 use crate::values::budget::Budget;
 use crate::values::slot::{Scratch, Slot, State};
 use asterism_registry::dag::NodeId;
-use asterism_registry::module::Module;
+use asterism_registry::module::{Module, Partial};
 use asterism_registry::value::Value;
 use asterism_registry::{Limits, Reporter, Silent};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
 /// What a run is given besides its inputs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Env {
     /// Where its notices go.
     pub reporter: Arc<dyn Reporter>,
     /// How much memory and time it may take.
     pub limits: Limits,
+    /// Where pieces of outputs go as their modules send them (`partial(output index, piece)`),
+    /// before the outputs themselves; none when the run does not stream them.
+    pub partial: Option<PartialOutputs>,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env").field("limits", &self.limits).field("partial", &self.partial.is_some()).finish()
+    }
 }
 
 impl Default for Env {
     /// Notices dropped, the default budgets.
     fn default() -> Env {
-        Env { reporter: Arc::new(Silent), limits: Limits::default() }
+        Env { reporter: Arc::new(Silent), limits: Limits::default(), partial: None }
     }
 }
 
@@ -120,7 +129,7 @@ impl ExecutionPlan {
             } else if node.inputs.iter().any(|&x| slots[x as usize].failed()) {
                 Slot::Fail
             } else {
-                match self.poll_call(node, slots, &mut state.scratch) {
+                match self.poll_call(i, node, slots, &mut state.scratch, env) {
                     Some(Polled::Over(r)) => {
                         Slot::of(r.map_err(|m| cx.fail(node, m)).and_then(|v| cx.charged(node, v)))
                     }
@@ -167,7 +176,7 @@ impl ExecutionPlan {
 
     /// A waiting node the first pass can run itself, polled once: a call without options of an
     /// asynchronous module. `None` for any other.
-    fn poll_call(&self, node: &NodePlan, slots: &[Slot], scratch: &mut Scratch) -> Option<Polled> {
+    fn poll_call(&self, i: usize, node: &NodePlan, slots: &[Slot], scratch: &mut Scratch, env: &Env) -> Option<Polled> {
         let Kind::Call(call) = &node.kind else { return None };
         let Module::Async(f) = &self.functions[call.function as usize].module else { return None };
         if call.policy.is_some() {
@@ -175,9 +184,18 @@ impl ExecutionPlan {
         }
         let mut args = scratch.take_values();
         args.extend(node.inputs.iter().map(|&x| slots[x as usize].value_or_default()));
-        let polled = poll_once(self, call, &**f, &args);
+        let polled = poll_once(self, call, &**f, &args, self.partial_of(0, i, env.partial.as_ref()));
         scratch.give_values(args);
         Some(polled)
+    }
+
+    /// Where the pieces of node `node` of graph `g` go: to `outputs`, for each output the node is
+    /// (only nodes of the main graph are outputs).
+    pub(crate) fn partial_of(&self, g: u32, node: usize, outputs: Option<&PartialOutputs>) -> Option<Partial> {
+        let outputs = outputs.filter(|_| g == 0)?;
+        let indices = self.outputs_at.get(node).filter(|at| !at.is_empty())?.clone();
+        let outputs = outputs.clone();
+        Some(Arc::new(move |piece: &str| indices.iter().for_each(|&k| outputs(k as usize, piece))))
     }
 
     /// Gives `sink` the outputs of node `node` of the main graph, whose value is `v`.
@@ -209,7 +227,8 @@ impl ExecutionPlan {
             Ok(outcome) => outcome,
             Err(stopped) => {
                 let Stopped { handoff, errors, budget } = *stopped;
-                let shared = Arc::new(Shared::new(self.clone(), inputs, env.reporter.clone(), budget, errors));
+                let reporter = (env.reporter.clone(), env.partial.clone());
+                let shared = Arc::new(Shared::new(self.clone(), inputs, reporter, budget, errors));
                 // Boxed: the scheduler's state is large, and a run that never waits (the common case)
                 // should not carry it, nor copy it as its future moves.
                 let slots = Box::pin(sched::resume(shared.clone(), handoff, &mut |node, slot| {

@@ -17,7 +17,7 @@ mod force;
 pub(crate) use force::force;
 
 use crate::exec::{Frame, RunCx};
-use crate::outcome::RunError;
+use crate::outcome::{PartialOutputs, RunError};
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use crate::policy::Policy;
 use crate::services::limit::{Gate, Held};
@@ -49,6 +49,8 @@ pub(crate) struct Shared {
     pub held: Held,
     /// When the attempt this work belongs to times out.
     pub until: Option<Instant>,
+    /// Where pieces of outputs go as their modules send them.
+    pub partial: Option<PartialOutputs>,
 }
 
 impl Shared {
@@ -56,13 +58,23 @@ impl Shared {
     pub fn new(
         plan: Arc<ExecutionPlan>,
         inputs: Arc<[Value]>,
-        reporter: Arc<dyn Reporter>,
+        (reporter, partial): (Arc<dyn Reporter>, Option<PartialOutputs>),
         budget: Budget,
         errors: Vec<RunError>,
     ) -> Shared {
         let errors = Arc::new(Mutex::new(errors));
         let budget = Arc::new(budget);
-        Shared { plan, inputs, root: errors.clone(), errors, reporter, budget, held: Held::default(), until: None }
+        Shared {
+            plan,
+            inputs,
+            root: errors.clone(),
+            errors,
+            reporter,
+            budget,
+            held: Held::default(),
+            until: None,
+            partial,
+        }
     }
 
     pub fn cx(&self) -> RunCx<'_> {
@@ -81,7 +93,8 @@ impl Shared {
     fn with_errors(&self, errors: Arc<Mutex<Vec<RunError>>>, held: Held, until: Option<Instant>) -> Arc<Shared> {
         let (plan, inputs, root, reporter, budget) =
             (self.plan.clone(), self.inputs.clone(), self.root.clone(), self.reporter.clone(), self.budget.clone());
-        Arc::new(Shared { plan, inputs, errors, root, reporter, budget, held, until })
+        let partial = self.partial.clone();
+        Arc::new(Shared { plan, inputs, errors, root, reporter, budget, held, until, partial })
     }
 
     /// The same run with a separate error list.

@@ -141,8 +141,16 @@ fn input_error(errors: &[String], json: bool) -> ExitCode {
     ExitCode::from(EXIT_INPUT_ERROR)
 }
 
-/// Runs with each output printed as a JSON line the moment it is ready.
+/// Runs with each output printed as a JSON line the moment it is ready, preceded by the pieces
+/// its module sends (`{"output": …, "partial": "…"}`).
 fn stream(pipeline: &Pipeline, inputs: &Inputs) -> Outcome {
+    let pipeline = pipeline.with_partials(|name, piece| {
+        println(&format!(
+            "{{\"output\":{},\"partial\":{}}}",
+            serde_json::Value::from(name),
+            serde_json::Value::from(piece)
+        ));
+    });
     pipeline.run_blocking_with(inputs, &mut |name, value| {
         let value = pipeline.output_json(name, value, Layout::Compact).unwrap_or_default();
         println(&format!("{{\"output\":{},\"value\":{value}}}", serde_json::Value::from(name)));

@@ -22,6 +22,9 @@ use tokio::net::TcpStream;
 
 type Sender = SendRequest<Full<Bytes>>;
 
+/// What is given each piece of an answer's body as it arrives.
+pub type OnData<'a> = &'a mut (dyn FnMut(&[u8]) + Send);
+
 /// What a request got.
 #[derive(Debug)]
 pub struct Answer {
@@ -52,7 +55,7 @@ impl Client {
     }
 
     /// Sends `method` with `body` to `url` (plain HTTP) and reads at most `limit` bytes of the
-    /// answer.
+    /// answer, giving `on_data` each piece of its body as it arrives.
     pub async fn send(
         &self,
         method: Method,
@@ -60,6 +63,7 @@ impl Client {
         headers: &HeaderMap,
         body: Bytes,
         limit: u64,
+        mut on_data: Option<OnData<'_>>,
     ) -> Result<Answer, Failure> {
         let host = url.host().unwrap_or_default().to_string();
         let key = (host, url.port_u16().unwrap_or(80));
@@ -99,6 +103,9 @@ impl Client {
                     let room = (limit as usize).saturating_sub(body.len());
                     body.extend_from_slice(&data[..room.min(data.len())]);
                     return Ok(Answer { status: parts.status, headers: parts.headers, body, over: true });
+                }
+                if let Some(on_data) = on_data.as_mut() {
+                    on_data(&data);
                 }
                 body.extend_from_slice(&data);
             }

@@ -14,7 +14,9 @@ use crate::plan::{CallPlan, ExecutionPlan, HofPlan, NodePlan};
 use crate::policy::{Policy, Settled, apply};
 use crate::values::convert::conform;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots};
-use asterism_registry::module::{AsyncFn, BoxFuture, CallContext, Module, ModuleResult, panic_message};
+use asterism_registry::module::{
+    AsyncFn, BoxFuture, CallContext, Module, ModuleResult, Partial, panic_message, with_call,
+};
 use asterism_registry::value::Value;
 use asterism_registry::{Limits, Reporter};
 use parking_lot::Mutex;
@@ -79,9 +81,18 @@ pub(crate) enum Polled {
 /// completes without waiting (a value at hand, a cached answer) needs no scheduler. Polling with
 /// a waker that does nothing is sound: whoever polls a waiting future next gives it the waker
 /// to use, and a future wakes only the waker of its latest poll. A panic is a failure of the call.
-pub(crate) fn poll_once(plan: &ExecutionPlan, call: &CallPlan, f: &AsyncFn, args: &[Value]) -> Polled {
+pub(crate) fn poll_once(
+    plan: &ExecutionPlan,
+    call: &CallPlan,
+    f: &AsyncFn,
+    args: &[Value],
+    partial: Option<Partial>,
+) -> Polled {
     let polled = catch_unwind(AssertUnwindSafe(|| {
-        let mut future = f(args);
+        let mut future = match partial {
+            None => f(args),
+            partial => with_call(None, partial, || f(args)),
+        };
         match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(r) => Ok(r),
             Poll::Pending => Err(future),

@@ -17,7 +17,7 @@ use crate::policy::{CachePlan, Settled, apply};
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
 use asterism_registry::ModuleError;
 use asterism_registry::dag::{GraphId, NodeId};
-use asterism_registry::module::{BoxFuture, Module, ModuleResult, with_call_timeout};
+use asterism_registry::module::{BoxFuture, Module, ModuleResult, with_call};
 use asterism_registry::value::Value;
 use futures_util::{FutureExt, future};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -70,7 +70,9 @@ async fn execute(
             }
         }
         Module::Sync(_) => return execute_here(plan, node, call, &args, &**reporter, &limits).map_err(|m| (m, None)),
-        Module::Async(f) => match catch_unwind(AssertUnwindSafe(|| with_call_timeout(timeout, || f(&args)))) {
+        Module::Async(f) => match catch_unwind(AssertUnwindSafe(|| {
+            with_call(timeout, plan.partial_of(g, i as usize, shared.partial.as_ref()), || f(&args))
+        })) {
             Ok(future) => match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(r) => Ended::Returned(r),
                 Err(payload) => Ended::Panicked(payload),
@@ -175,7 +177,7 @@ pub(super) fn module(
     let Module::Async(f) = &plan.functions[call.function as usize].module else {
         return Err(Box::pin(blocking(shared.clone(), g, i, args)));
     };
-    match poll_once(plan, call, &**f, &args) {
+    match poll_once(plan, call, &**f, &args, plan.partial_of(g, i as usize, shared.partial.as_ref())) {
         Polled::Over(r) => Ok(r.map_err(|m| shared.cx().fail(node, m))),
         Polled::Waiting(future) => Err(Box::pin(resumed(shared.clone(), g, i, future))),
     }

@@ -430,3 +430,37 @@ async fn a_batching_service_gets_arrays_and_answers_each_call() {
     let message = only_error(&outcome);
     assert!(message.starts_with("svc.shout: ") && message.contains("expected String, got Number"), "{message}");
 }
+
+/// `asterism run --stats` reports the batches each batched function sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_stats_in_the_cli_reports_the_batches() {
+    let server = Server::start(|r: &Request| {
+        let batch: Vec<serde_json::Value> = serde_json::from_slice(&r.body).unwrap();
+        Reply::ok(
+            serde_json::to_string(&batch.iter().map(|a| a["text"].as_str().unwrap().len()).collect::<Vec<_>>())
+                .unwrap(),
+        )
+    })
+    .await;
+    let extra = "max_batch = 2";
+    let (_engine, dir) = bind(&http_module("svc.len", "(text: String) -> Int", &server.url("/len"), extra));
+    let pipeline = dir.path().join("p.cst");
+    std::fs::write(&pipeline, "in ts: List<String>\nns = map(ts, (t) => len(t) with batch: 2)\nout ns\n").unwrap();
+    let manifest = dir.path().join("asterism.toml");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_asterism"))
+            .env("ASTERISM_NO_CACHE", "1")
+            .args(["run", "--stats", "--json", "--modules"])
+            .arg(&manifest)
+            .arg(&pipeline)
+            .args(["-i", r#"ts=["a", "bb", "ccc"]"#])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.trim(), r#"{"status":"completed","outputs":{"ns":[1,2,3]}}"#);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("stats: 'svc.len': 2 batches for 3 calls (sizes: 2×1, 1×1)"), "{stderr}");
+}

@@ -213,6 +213,21 @@ impl Problems<'_> {
         self.errors.push(ManifestError { at: (self.at)(span), message });
     }
 
+    /// The value of a setting the entry must give; without it, a problem at `at` (its kind).
+    fn required<T>(
+        &mut self,
+        value: Option<Spanned<T>>,
+        at: Range<usize>,
+        name: &str,
+        kind: &str,
+        key: &str,
+    ) -> Option<T> {
+        if value.is_none() {
+            self.add(at, format!("module '{name}' of kind '{kind}' needs a '{key}'"));
+        }
+        value.map(Spanned::into_inner)
+    }
+
     /// The value of a setting, or a problem at it.
     fn check<T, U>(&mut self, value: Option<Spanned<T>>, read: impl FnOnce(T) -> Result<U, String>) -> Option<U> {
         let value = value?;

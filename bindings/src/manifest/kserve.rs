@@ -48,13 +48,7 @@ pub(super) fn read(
     p: &mut Problems<'_>,
 ) -> Option<KServeSpec> {
     let sig_span = raw.signature.span();
-    let model = match raw.model.take() {
-        Some(model) => Some(model.into_inner()),
-        None => {
-            p.add(kind_span.clone(), format!("module '{name}' of kind 'kserve' needs a 'model'"));
-            None
-        }
-    };
+    let model = p.required(raw.model.take(), kind_span.clone(), name, "kserve", "model");
     let batched = raw.max_batch.is_some();
     if let Some(signature) = signature {
         for ty in signature.params.iter().map(|p| &p.ty).chain([&signature.ret]) {

@@ -76,13 +76,7 @@ pub(super) fn read(
             other => Err(format!("unknown api '{other}': expected \"embeddings\" or \"chat\"")),
         }),
     };
-    let model = match raw.model.take() {
-        Some(model) => Some(model.into_inner()),
-        None => {
-            p.add(kind_span.clone(), format!("module '{name}' of kind 'openai' needs a 'model'"));
-            None
-        }
-    };
+    let model = p.required(raw.model.take(), kind_span.clone(), name, "openai", "model");
     if let (Some(api), Some(signature)) = (api, signature) {
         let (param, ret, shape) = match api {
             Api::Embeddings => (Type::String, Type::list(Type::Float), "(text: String) -> List<Float>"),

@@ -29,6 +29,10 @@ struct Model {
     inputs: Vec<(DatumType, Option<usize>)>,
     output: usize,
     signature: Signature,
+    /// Per input: a `List<Float>` the model takes as f32 (the fast path of one call).
+    packed: Vec<bool>,
+    /// The return type is `List<Float>`.
+    floats_out: bool,
 }
 
 /// The module of an `onnx` entry, its model loaded and checked against `signature`.
@@ -65,7 +69,11 @@ pub fn module(signature: Signature, spec: &OnnxSpec) -> Result<Module, String> {
     fits(out_fact, &signature.ret, false)
         .map_err(|why| format!("the return type and output '{}' of {shown}: {why}", names[output]))?;
     let plan = model.into_runnable().map_err(|e| format!("cannot prepare the model {shown}: {e}"))?;
-    let model = Arc::new(Model { plan, inputs, output, signature });
+    let floats = Type::list(Type::Float);
+    let packed =
+        signature.params.iter().zip(&inputs).map(|(p, (dt, _))| p.ty == floats && *dt == DatumType::F32).collect();
+    let floats_out = signature.ret == floats;
+    let model = Arc::new(Model { plan, inputs, output, signature, packed, floats_out });
     if let Some(max_batch) = spec.max_batch {
         let run = move |batch: Vec<Vec<Value>>| -> BoxFuture<Result<Vec<Value>, ModuleError>> {
             let model = model.clone();
@@ -84,10 +92,7 @@ pub fn module(signature: Signature, spec: &OnnxSpec) -> Result<Module, String> {
             max_delay: spec.max_delay,
         })));
     }
-    Ok(Module::sync(move |args| {
-        let mut values = model.run(&[args], false).map_err(ModuleError::new)?;
-        values.pop().ok_or_else(|| ModuleError::new("the model gave no answer"))
-    }))
+    Ok(Module::sync(move |args| model.run_one(args).map_err(ModuleError::new)))
 }
 
 /// Whether a tensor of `fact` can hold a value of `ty` (rows of one call when `batched`): the
@@ -118,7 +123,43 @@ fn fits(fact: &TypedFact, ty: &Type, batched: bool) -> Result<Option<usize>, Str
     Ok(fact.shape.dims().last().and_then(|d| d.to_usize().ok()).filter(|_| depth > 0))
 }
 
+thread_local! {
+    /// The f32 copy of a call's floats, reused from call to call.
+    static ROW: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Model {
+    /// Runs the model on one call's arguments.
+    fn run_one(&self, args: &[Value]) -> Result<Value, String> {
+        let fast = args.iter().zip(&self.packed).all(|(v, packed)| *packed && matches!(v, Value::Floats(_)));
+        if !fast || !self.floats_out {
+            let mut values = self.run(&[args], false)?;
+            return values.pop().ok_or_else(|| "the model gave no answer".to_string());
+        }
+        let mut inputs: TVec<TValue> = TVec::new();
+        for (i, value) in args.iter().enumerate() {
+            let Value::Floats(v) = value else { unreachable!("checked above") };
+            if let Some(w) = self.inputs[i].1
+                && v.len() != w
+            {
+                let name = &self.signature.params[i].name;
+                return Err(format!("argument '{name}': the model takes {w} values per row, given {}", v.len()));
+            }
+            let tensor = ROW.with_borrow_mut(|row| {
+                row.clear();
+                row.extend(v.iter().map(|&x| x as f32));
+                TractTensor::from_shape(&[1, row.len()], row)
+            });
+            inputs.push(tensor.map_err(|e| e.to_string())?.into());
+        }
+        let outputs = self.plan.run(inputs).map_err(|e| format!("the model failed: {e}"))?;
+        let view = outputs[self.output].to_plain_array_view::<f32>();
+        match view {
+            Ok(view) => Ok(Value::Floats(view.iter().map(|&x| f64::from(x)).collect())),
+            Err(_) => tensor::from_tensor(&from_tract(&outputs[self.output])?, &self.signature.ret),
+        }
+    }
+
     /// Runs the model on the members' arguments (stacked into one batch when `stacked`).
     fn run(&self, members: &[&[Value]], stacked: bool) -> Result<Vec<Value>, String> {
         let mut inputs: TVec<TValue> = TVec::new();
@@ -146,15 +187,7 @@ impl Model {
             inputs.push(to_tract(t, dt)?.into());
         }
         let outputs = self.plan.run(inputs).map_err(|e| format!("the model failed: {e}"))?;
-        let output = &outputs[self.output];
-        // One call's list of floats, the common case, read straight from the output.
-        if !stacked
-            && self.signature.ret == Type::list(Type::Float)
-            && let Ok(view) = output.to_plain_array_view::<f32>()
-        {
-            return Ok(vec![Value::Floats(view.iter().map(|&x| f64::from(x)).collect())]);
-        }
-        let out = from_tract(output)?;
+        let out = from_tract(&outputs[self.output])?;
         let parts = match stacked {
             true => tensor::unstack(&out, members.len())?,
             false => vec![out],

@@ -9,8 +9,9 @@ mod check;
 mod compile;
 mod inputs;
 mod modules;
-mod plan_cache;
 mod run;
+#[cfg(feature = "serve")]
+mod serve;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -90,6 +91,10 @@ enum Command {
         #[command(flatten)]
         modules: Manifests,
     },
+    /// Serve pipelines over HTTP (docs/serve.md); each FILE is compiled at start and named by its
+    /// stem (examples/hello.cst is 'hello'). API keys come from ASTERISM_API_KEYS="key:Role,…"
+    #[cfg(feature = "serve")]
+    Serve(serve::Args),
     /// List the modules bound by the manifests of FILE (or of this folder)
     Modules {
         file: Option<PathBuf>,
@@ -103,11 +108,11 @@ enum Command {
 
 /// The module manifests a command loads.
 #[derive(Debug, clap::Args)]
-struct Manifests {
+pub struct Manifests {
     /// A module manifest to load (repeatable); without it, asterism.toml beside the pipeline or
     /// in the working directory
     #[arg(long = "modules", value_name = "FILE")]
-    files: Vec<PathBuf>,
+    pub files: Vec<PathBuf>,
 }
 
 /// The products `compile --emit` can print.
@@ -167,6 +172,8 @@ pub fn main() -> ExitCode {
         }
         Command::Compile { file, emit, modules } => compile::compile(&file, emit, &modules.files),
         Command::Modules { file, json, modules } => modules::modules(file.as_deref(), &modules.files, json),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::serve(args),
     };
     match OUTPUT_FAILURE.get() {
         Some(e) => {

@@ -18,10 +18,14 @@
 pub mod diagnostics;
 pub mod host;
 mod manifest;
+mod observe;
 mod pipeline;
+pub mod plan_cache;
 pub mod render;
+#[cfg(feature = "serve")]
+pub mod serve;
 
-pub use asterism_bindings::{ManifestError, Place};
+pub use asterism_bindings::{ManifestError, Place, Service};
 pub use asterism_lang::{Code, Severity};
 pub use asterism_registry::dag::DagSpec;
 pub use asterism_registry::limits;
@@ -30,6 +34,7 @@ pub use asterism_runtime::json::Layout;
 pub use asterism_runtime::{BatchStats, CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
 pub use diagnostics::Diagnostics;
 pub use manifest::BoundModule;
+pub use observe::CallObserver;
 pub use pipeline::{Inputs, Outcome, Pipeline, StreamEvent};
 
 use asterism_compiler::cache::Bounded;

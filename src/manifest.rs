@@ -7,7 +7,7 @@
 //! (as set when they are written) prefixed by the module's name.
 
 use crate::Engine;
-use asterism_bindings::{ManifestError, Place, StderrSink};
+use asterism_bindings::{ManifestError, Place, Service, StderrSink};
 use asterism_registry::{Notice, NoticeKind, Reporter};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -23,6 +23,8 @@ pub struct BoundModule {
     pub version: String,
     /// Where its table starts.
     pub declared: Place,
+    /// The service its calls go to, for the kinds that call one (a server's readiness check).
+    pub service: Option<Service>,
 }
 
 /// The reporter workers' lines go to: the engine's current one.
@@ -47,6 +49,7 @@ impl Engine {
                 kind: b.entry.kind.name(),
                 signature: sig.to_string()[sig.name.len()..].to_string(),
                 name: sig.name.clone(),
+                service: Service::of(&b.entry.kind),
                 version: b.entry.version,
                 declared: b.entry.at,
             }

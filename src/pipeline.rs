@@ -58,6 +58,11 @@ impl Pipeline {
         self.plan.inputs()
     }
 
+    /// Declared outputs: name and type, in declaration order.
+    pub fn outputs(&self) -> impl Iterator<Item = (&str, &Type)> {
+        self.plan.outputs()
+    }
+
     /// The JSON of a value of output `name` (SPEC §8.4).
     pub fn output_json(&self, name: &str, value: &Value, layout: Layout) -> Option<String> {
         let (_, ty) = self.plan.outputs().find(|(n, _)| *n == name)?;

@@ -6,7 +6,7 @@
 //! Guarantees: a manifest's problems are `ManifestError`s at their line and column, never
 //! panics; loading contacts nothing and starts nothing (HTTP connections open and workers start
 //! on a module's first call), so `check` works without the services. Floors: `manifest`,
-//! `wire`, `tensor` → `http`, `process` → `openai`, `kserve` (over `http`) → this face.
+//! `wire`, `tensor` → `http`, `process`, `service` → `openai`, `kserve` (over `http`) → this face.
 
 mod http;
 mod kserve;
@@ -15,11 +15,13 @@ pub mod manifest;
 mod onnx;
 mod openai;
 mod process;
+mod service;
 mod tensor;
 mod wire;
 
 pub use manifest::{Entry, Kind, ManifestError, Place};
 pub use process::StderrSink;
+pub use service::Service;
 
 use asterism_registry::stdlib::{PRELUDE, STDLIB};
 use asterism_registry::{Module, Registry, RegistryError};

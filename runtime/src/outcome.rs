@@ -22,7 +22,15 @@ pub struct RunError {
     at: At,
 }
 
+/// How the message of a failure past the run's deadline begins.
+pub(crate) const PAST_DEADLINE: &str = "time budget exceeded";
+
 impl RunError {
+    /// Whether this is the failure of a node still running when the run's deadline passed.
+    pub fn past_deadline(&self) -> bool {
+        self.message.starts_with(PAST_DEADLINE)
+    }
+
     pub(crate) fn at(at: At, message: String) -> RunError {
         RunError { message, line: at.line, at }
     }

@@ -7,10 +7,9 @@
 //! JSON line per output as it is ready, then the final document. `--stats` adds the run time, the
 //! call-cache counters and the batches sent on standard error.
 
-use super::{
-    EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, modules, plan_cache, println, read, usage_error,
-};
+use super::{EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, modules, println, read, usage_error};
 use asterism::diagnostics::MAX_SHOWN;
+use asterism::plan_cache;
 use asterism::render::Source;
 use asterism::{Diagnostics, Engine, Inputs, Layout, Notice, Outcome, Pipeline, Status};
 use std::path::{Path, PathBuf};
@@ -122,7 +121,13 @@ fn stats(engine: &Engine, elapsed: std::time::Duration) -> String {
 fn pipeline(engine: &Engine, file: &str, bytes: &[u8]) -> Result<(Pipeline, Option<PathBuf>), Diagnostics> {
     let Ok(source) = std::str::from_utf8(bytes) else { return Err(engine.check_bytes(file, bytes)) };
     let cached = plan_cache::path(source, engine.registry());
-    if let Some(spec) = cached.as_deref().and_then(plan_cache::load)
+    let loaded = cached.as_deref().and_then(|path| {
+        plan_cache::load(path).unwrap_or_else(|damaged| {
+            eprint(&format!("warning: {damaged}\n"));
+            None
+        })
+    });
+    if let Some(spec) = loaded
         && let Ok(p) = engine.load(spec)
     {
         return Ok((p, None));

@@ -110,7 +110,7 @@ impl Budget {
     pub fn expired(&self) -> Option<String> {
         once(&self.late, || {
             let limit = self.limits.max_time.unwrap_or_default();
-            format!("time budget exceeded: the run took longer than {limit:?} (--max-time)")
+            format!("{}: the run took longer than {limit:?} (--max-time)", crate::outcome::PAST_DEADLINE)
         })
     }
 }

@@ -1,5 +1,5 @@
-//! The on-disk plan cache of the CLI: a repeated `asterism run` of an unchanged file skips
-//! parsing and checking.
+//! The on-disk plan cache: a repeated `asterism run` of an unchanged file skips parsing and
+//! checking, and `asterism serve --plan-dir` replicas share the plans one of them compiled.
 //!
 //! Entries are DagSpecs in their canonical encoding, keyed by blake3 of this build's version, the
 //! registry fingerprint and the source, so a new build, a changed function or a changed source
@@ -9,12 +9,12 @@
 //! platform's cache directory (`dirs::cache_dir`: `$XDG_CACHE_HOME` or `~/.cache` on Linux,
 //! `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), which must be absolute: empty or
 //! relative location variables are ignored, as the XDG rules say, and without a location there is
-//! no cache. `ASTERISM_NO_CACHE=1` turns the cache off. Every failure to read or write the cache
-//! is ignored: it only ever saves time.
+//! no cache. `ASTERISM_NO_CACHE=1` turns the cache off. A server names its folder itself
+//! (`path_in`). Every failure to read or write the cache is ignored: it only ever saves time.
 //!
 //! The cache trusts nothing it finds. A file is `MAGIC`, the format version, the blake3 hash of
 //! its name and payload, the payload; anything else — a flipped byte, a truncated or foreign
-//! file, a sound entry moved to another name — is a miss (reported once) and is replaced. Only regular files are read, never through a link
+//! file, a sound entry moved to another name — is a miss (`Damaged`, for the caller to say) and is replaced. Only regular files are read, never through a link
 //! (`O_NOFOLLOW`) and never blocking (`O_NONBLOCK`: a FIFO cannot stall a run), and never more
 //! than `MAX_ENTRY` bytes. New entries are written to a fresh file created exclusively (`O_EXCL`,
 //! no-follow, mode 0600) in the cache's own user-only (0700) folder and renamed into place, so a
@@ -22,8 +22,7 @@
 //! `MAX_TOTAL` bytes the least recently used entries (by modification time, refreshed on every
 //! hit) are removed.
 
-use super::eprint;
-use asterism::DagSpec;
+use crate::DagSpec;
 use asterism_registry::Registry;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -42,7 +41,8 @@ pub const MAX_ENTRIES: usize = 1024;
 /// …and this many bytes in all.
 pub const MAX_TOTAL: u64 = 256 << 20;
 
-fn dir() -> Option<PathBuf> {
+/// The CLI's folder: `$ASTERISM_CACHE_DIR`, else the platform's; none when turned off.
+pub fn default_dir() -> Option<PathBuf> {
     if std::env::var_os("ASTERISM_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
         return None;
     }
@@ -53,30 +53,42 @@ fn dir() -> Option<PathBuf> {
     Some(base.join("plans"))
 }
 
-/// The cache entry of `source` compiled against `registry`.
+/// The entry of `source` compiled against `registry` in the CLI's folder.
 pub fn path(source: &str, registry: &Registry) -> Option<PathBuf> {
+    Some(path_in(&default_dir()?, source, registry))
+}
+
+/// The entry of `source` compiled against `registry` in the folder `dir`.
+pub fn path_in(dir: &Path, source: &str, registry: &Registry) -> PathBuf {
     let mut h = blake3::Hasher::new();
     h.update(concat!("asterism ", env!("CARGO_PKG_VERSION"), "\0").as_bytes());
     h.update(&registry.fingerprint());
     h.update(source.as_bytes());
-    Some(dir()?.join(format!("{}.dag", h.finalize().to_hex())))
+    dir.join(format!("{}.dag", h.finalize().to_hex()))
 }
 
-/// The DagSpec stored at `path`, if there is a sound one.
-pub fn load(path: &Path) -> Option<DagSpec> {
-    let bytes = read_regular(path)?;
+/// An entry that was there but not sound (it will be replaced by the next store).
+#[derive(Debug)]
+pub struct Damaged(pub String);
+
+impl std::fmt::Display for Damaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ignoring a damaged plan cache entry ({}); it will be replaced", self.0)
+    }
+}
+
+/// The DagSpec stored at `path`, if there is a sound one; `Damaged` if there is another.
+pub fn load(path: &Path) -> Result<Option<DagSpec>, Damaged> {
+    let Some(bytes) = read_regular(path) else { return Ok(None) };
     match decode(&bytes, &key(path)) {
         Some(spec) => {
             // A hit: this entry was used most recently.
             if let Ok(file) = std::fs::File::options().write(true).open(path) {
                 let _ = file.set_modified(SystemTime::now());
             }
-            Some(spec)
+            Ok(Some(spec))
         }
-        None => {
-            damaged(path);
-            None
-        }
+        None => Err(Damaged(path.file_name().unwrap_or_default().to_string_lossy().into_owned())),
     }
 }
 
@@ -122,15 +134,6 @@ fn decode(bytes: &[u8], key: &[u8]) -> Option<DagSpec> {
     let (version, hash) = rest.split_at(4);
     let sound = magic == MAGIC && version == VERSION.to_le_bytes() && hash == digest(key, payload);
     sound.then(|| DagSpec::decode(payload).ok()).flatten()
-}
-
-/// Says once per process that a damaged entry was found; the next store replaces it.
-fn damaged(path: &Path) {
-    static SAID: std::sync::Once = std::sync::Once::new();
-    SAID.call_once(|| {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        eprint(&format!("warning: ignoring a damaged plan cache entry ({name}); it will be replaced\n"));
-    });
 }
 
 /// The contents of `path` if it is a regular file of at most `MAX_ENTRY` bytes, opened without
@@ -217,7 +220,7 @@ mod tests {
     }
 
     fn spec(src: &str) -> DagSpec {
-        asterism::Engine::new().compile("t.cst", src).unwrap().spec().clone()
+        crate::Engine::new().compile("t.cst", src).unwrap().spec().clone()
     }
 
     #[test]

@@ -1,0 +1,73 @@
+//! The shapes of the server's answers: JSON bodies, and refusals as `{error, message, requestId}`.
+//!
+//! Takes: a status, a body or a refusal's kind and message, the request's id. Gives: responses
+//! with `Content-Type: application/json` (and `Retry-After` where the client should come back).
+
+use super::state::State;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The id of a request: its `X-Request-ID` when it sent a sound one, else a new UUID.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub Arc<str>);
+
+/// A request's body within the server's size limit (413 past it, as a refusal).
+#[derive(Debug)]
+pub struct Limited(pub Bytes);
+
+impl FromRequest<Arc<State>> for Limited {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &Arc<State>) -> Result<Limited, Response> {
+        let id = request.extensions().get::<RequestId>().cloned().unwrap_or(RequestId("".into()));
+        match Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(Limited(bytes)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                let message = format!("Request body too large (max {} bytes)", state.config.max_body);
+                Err(refusal(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge", &message, &id))
+            }
+            Err(e) => Err(refusal(e.status(), "BadRequest", &e.body_text(), &id)),
+        }
+    }
+}
+
+/// A JSON answer.
+pub fn json(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A refusal: `{"error": kind, "message": …, "requestId": …}`.
+pub fn refusal(status: StatusCode, kind: &str, message: &str, id: &RequestId) -> Response {
+    let body = serde_json::json!({"error": kind, "message": message, "requestId": &*id.0});
+    json(status, body.to_string())
+}
+
+/// `response` asking the client to wait `wait` (whole seconds, at least 1) before trying again.
+pub fn retry_after(mut response: Response, wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    response
+}
+
+/// 400 for a body that is not the JSON asked for, naming where it went wrong.
+pub fn bad_json(e: &serde_json::Error, id: &RequestId) -> Response {
+    refusal(StatusCode::BAD_REQUEST, "BadRequest", &format!("invalid JSON body: {e}"), id)
+}
+
+/// 503 while runs in flight are at their bound, or the server is stopping.
+pub fn unavailable(stopping: bool, id: &RequestId) -> Response {
+    match stopping {
+        true => refusal(StatusCode::SERVICE_UNAVAILABLE, "ShuttingDown", "Server is shutting down", id),
+        false => retry_after(
+            refusal(StatusCode::SERVICE_UNAVAILABLE, "Overloaded", "Too many runs in flight, try again later", id),
+            Duration::from_secs(1),
+        ),
+    }
+}

@@ -197,8 +197,13 @@ impl Outcome {
     /// The outputs object (SPEC §8.4).
     pub fn outputs_json(&self, layout: Layout) -> String {
         let mut out = String::new();
-        json::write_outputs(self.outputs(), layout, &mut out);
+        self.write_outputs_json(layout, &mut out);
         out
+    }
+
+    /// `outputs_json`, written at the end of `out`.
+    pub fn write_outputs_json(&self, layout: Layout, out: &mut String) {
+        json::write_outputs(self.outputs(), layout, out);
     }
 
     /// The `--json` document of SPEC §11.2 for a completed or failed run.

@@ -9,7 +9,7 @@
 //! at their bound, with `Retry-After`: never a queue), 504 (a run past its deadline, with the
 //! outputs it finished); a failing, panicking or hanging module fails only its run; on the stop
 //! signal the server accepts nothing new and gives runs in flight the grace period to finish.
-//! Floors: `time`, `store`, `auth`, `rate`, `metrics` → `state` → `reply` → `guard`, `pipelines`
+//! Floors: `time`, `tally`, `store`, `auth`, `rate` → `metrics` → `state` → `reply` → `guard`, `pipelines`
 //! → `execute`, `health` → `routes` → this face.
 
 mod auth;
@@ -23,6 +23,7 @@ mod reply;
 mod routes;
 mod state;
 mod store;
+mod tally;
 mod time;
 
 pub use auth::{ApiKeys, Role};
@@ -98,6 +99,12 @@ impl Server {
         Ok(stored.hash.clone())
     }
 
+    /// The routes, to nest in a host's own axum app (serve it with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` for rate limits per address).
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.state.clone())
+    }
+
     /// Serves on `listener` until `stop` completes; then accepts nothing new and waits for the
     /// requests in flight, at most the grace period.
     pub async fn serve(
@@ -106,7 +113,7 @@ impl Server {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let state = self.state.clone();
-        let app = routes::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
         let draining = state.clone();
         let signal = async move {

@@ -13,18 +13,17 @@
 
 use super::metrics::RunEnd;
 use super::reply::{Limited, RequestId, bad_json, json, refusal, unavailable};
-use super::state::State;
+use super::state::{Place, State};
 use crate::{Layout, Outcome, Pipeline, Status, StreamEvent};
-use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::State as With;
+use axum::extract::{FromRequest, Request, State as With};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::sync::Arc;
-use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
 #[derive(Deserialize)]
@@ -36,10 +35,10 @@ struct RunRequest<'a> {
 
 #[derive(Deserialize)]
 struct ExecuteRequest<'a> {
-    #[serde(rename = "ref")]
-    reference: Option<String>,
-    #[serde(rename = "dagName")]
-    dag_name: Option<String>,
+    #[serde(rename = "ref", borrow)]
+    reference: Option<Cow<'a, str>>,
+    #[serde(rename = "dagName", borrow)]
+    dag_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     inputs: Option<&'a RawValue>,
 }
@@ -64,13 +63,12 @@ fn mode(headers: &HeaderMap, uri: &Uri) -> Mode {
     }
 }
 
-pub async fn execute(
-    With(state): With<Arc<State>>,
-    Extension(id): Extension<RequestId>,
-    headers: HeaderMap,
-    uri: Uri,
-    Limited(bytes): Limited,
-) -> Response {
+pub async fn execute(With(state): With<Arc<State>>, request: Request) -> Response {
+    let (id, mode) = (RequestId::of(&request), mode(request.headers(), request.uri()));
+    let bytes = match Limited::from_request(request, &state).await {
+        Ok(Limited(bytes)) => bytes,
+        Err(refused) => return refused,
+    };
     let request: ExecuteRequest = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => return bad_json(&e, &id),
@@ -82,16 +80,15 @@ pub async fn execute(
         let message = format!("Pipeline '{reference}' not found");
         return refusal(StatusCode::NOT_FOUND, "NotFound", &message, &id);
     };
-    run(&state, &stored.pipeline, request.inputs, mode(&headers, &uri), &id, None).await
+    run(&state, &stored.pipeline, request.inputs, mode, &id, None).await
 }
 
-pub async fn run_source(
-    With(state): With<Arc<State>>,
-    Extension(id): Extension<RequestId>,
-    headers: HeaderMap,
-    uri: Uri,
-    Limited(bytes): Limited,
-) -> Response {
+pub async fn run_source(With(state): With<Arc<State>>, request: Request) -> Response {
+    let (id, mode) = (RequestId::of(&request), mode(request.headers(), request.uri()));
+    let bytes = match Limited::from_request(request, &state).await {
+        Ok(Limited(bytes)) => bytes,
+        Err(refused) => return refused,
+    };
     let request: RunRequest = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => return bad_json(&e, &id),
@@ -104,13 +101,13 @@ pub async fn run_source(
                 "success": false, "outputs": {}, "structuralHash": null, "compilationErrors": messages,
                 "error": null, "status": null, "executionId": null, "missingInputs": null,
                 "pendingOutputs": null, "resumptionCount": null, "diagnostics": diagnostics.to_json(),
-                "message": messages.join("; "), "requestId": &*id.0,
+                "message": messages.join("; "), "requestId": id.as_str(),
             });
             return json(StatusCode::BAD_REQUEST, body.to_string());
         }
     };
     let hash = pipeline.hash_hex();
-    run(&state, &pipeline, request.inputs, mode(&headers, &uri), &id, Some(&hash)).await
+    run(&state, &pipeline, request.inputs, mode, &id, Some(&hash)).await
 }
 
 /// Reads the inputs and runs, as the client asked. `compiled` is the hash `/run` reports.
@@ -130,8 +127,9 @@ async fn run(
         Ok(inputs) => inputs,
         Err(problems) => return input_error(pipeline, raw, &problems, id, compiled),
     };
-    let Ok(place) = state.runs.clone().try_acquire_owned() else { return unavailable(false, id) };
-    let execution = uuid::Uuid::new_v4().to_string();
+    let Some(place) = state.place() else { return unavailable(false, id) };
+    let mut execution = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let execution = &*uuid::Uuid::new_v4().hyphenated().encode_lower(&mut execution);
     let watch = Watch::start(state);
     if mode == Mode::Document {
         let span = tracing::info_span!(target: "asterism::serve", "run", pipeline = %pipeline.hash_hex(), execution);
@@ -139,9 +137,9 @@ async fn run(
         drop(place);
         let end = watch.end(&outcome);
         let status = if end == RunEnd::TimedOut { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::OK };
-        return json(status, document(pipeline, &outcome, &execution, compiled));
+        return json(status, document(pipeline, &outcome, execution, compiled));
     }
-    stream(pipeline, inputs, mode, place, watch, execution, compiled.map(str::to_string))
+    stream(pipeline, inputs, mode, place, watch, execution.to_string(), compiled.map(str::to_string))
 }
 
 /// The outputs as they are ready, then the document, as events or lines.
@@ -149,7 +147,7 @@ fn stream(
     pipeline: &Pipeline,
     inputs: crate::Inputs,
     mode: Mode,
-    place: OwnedSemaphorePermit,
+    place: Place,
     watch: Watch,
     execution: String,
     compiled: Option<String>,
@@ -195,7 +193,6 @@ struct Watch {
 
 impl Watch {
     fn start(state: &Arc<State>) -> Watch {
-        state.metrics.run_started();
         Watch { state: state.clone(), start: std::time::Instant::now(), ended: false }
     }
 
@@ -224,7 +221,7 @@ fn document(pipeline: &Pipeline, outcome: &Outcome, execution: &str, compiled: O
     let completed = outcome.status() == Status::Completed;
     let mut out = String::with_capacity(256);
     out.push_str(if completed { "{\"success\":true,\"outputs\":" } else { "{\"success\":false,\"outputs\":" });
-    out.push_str(&outcome.outputs_json(Layout::Compact));
+    outcome.write_outputs_json(Layout::Compact, &mut out);
     if let Some(hash) = compiled {
         out.push_str(",\"structuralHash\":\"");
         out.push_str(hash);
@@ -242,8 +239,14 @@ fn document(pipeline: &Pipeline, outcome: &Outcome, execution: &str, compiled: O
     out.push_str(",\"executionId\":\"");
     out.push_str(execution);
     out.push_str("\",\"missingInputs\":null,\"pendingOutputs\":");
-    let pending: Vec<&str> =
-        pipeline.outputs().map(|(name, _)| name).filter(|name| outcome.get(name).is_none()).collect();
+    // A completed run has every output; a failed one lists those it did not finish.
+    let pending: Vec<&str> = match completed {
+        true => Vec::new(),
+        false => {
+            let produced: Vec<&str> = outcome.outputs().map(|(name, _, _)| name).collect();
+            pipeline.outputs().map(|(name, _)| name).filter(|n| !produced.contains(n)).collect()
+        }
+    };
     match pending.is_empty() {
         true => out.push_str("null"),
         false => out.push_str(&serde_json::Value::from(pending).to_string()),
@@ -279,7 +282,7 @@ fn input_error(
         "success": false, "outputs": {}, "error": format!("Input error: {message}"), "status": null,
         "executionId": null, "missingInputs": if missing.is_empty() { serde_json::Value::Null } else { missing.into() },
         "pendingOutputs": null, "resumptionCount": null, "problems": problems,
-        "message": message, "requestId": &*id.0,
+        "message": message, "requestId": id.as_str(),
     });
     if let Some(hash) = compiled {
         body["structuralHash"] = hash.into();

@@ -6,19 +6,20 @@
 //! counts. Guarantees: one registry per server (two servers in a process count apart); label
 //! sets are bounded by what the server has (run statuses, module names, response codes).
 
+use super::tally::{self, Tally};
 use crate::{CallObserver, Engine};
 use parking_lot::Mutex;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::{MetricType, TypedMetric};
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 type Label = [(&'static str, String); 1];
@@ -39,6 +40,8 @@ pub enum RunEnd {
     Cancelled,
 }
 
+const ENDS: [RunEnd; 4] = [RunEnd::Completed, RunEnd::Failed, RunEnd::TimedOut, RunEnd::Cancelled];
+
 impl RunEnd {
     fn label(self) -> &'static str {
         match self {
@@ -58,59 +61,65 @@ struct Calls {
     seconds: f64,
 }
 
+/// Where the run counters sit in the tally: a slot per `RunEnd`, then 200 answers, then the
+/// runs' summed nanoseconds, then the buckets of their times.
+const OK: usize = 4;
+const NANOS: usize = 5;
+const BUCKETS: usize = 6;
+/// The upper bounds of the run time buckets: 50 µs doubling up to ~6.7 min (24), then +Inf.
+fn bound(i: usize) -> f64 {
+    0.00005 * f64::powi(2.0, i as i32)
+}
+const BOUNDS: usize = tally::SLOTS - BUCKETS - 1;
+
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
-    runs: Family<Label, Counter>,
-    run_seconds: Histogram,
-    in_flight: Gauge,
-    requests: Family<Label, Counter>,
     module_seconds: Family<Label, Histogram, fn() -> Histogram>,
     module_failures: Family<Label, Counter>,
     /// The same calls, for the JSON document.
     calls: Mutex<BTreeMap<String, Calls>>,
-    requests_total: AtomicU64,
+    hot: Arc<Hot>,
+}
+
+/// What every request counts, read at scrape time.
+#[derive(Debug, Default)]
+struct Hot {
+    tally: Tally,
+    /// Answers other than 200, by code.
+    other: Mutex<BTreeMap<u16, u64>>,
+    /// Runs executing now (the server's bound is kept on it).
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl Metrics {
     /// The metrics of a server whose engine `engine` gives (its caches and batches are read at
-    /// each scrape).
-    pub fn new(engine: EngineOf) -> Metrics {
+    /// each scrape), and whose runs in flight `in_flight` counts.
+    pub fn new(engine: EngineOf, in_flight: Arc<AtomicUsize>) -> Metrics {
         let mut registry = Registry::with_prefix("asterism");
-        let m = Metrics {
-            runs: Family::default(),
-            run_seconds: seconds(),
-            in_flight: Gauge::default(),
-            requests: Family::default(),
-            module_seconds: Family::new_with_constructor(seconds),
-            module_failures: Family::default(),
-            calls: Mutex::new(BTreeMap::new()),
-            requests_total: AtomicU64::new(0),
-            registry: Registry::default(),
-        };
-        registry.register("runs", "Runs by how they ended", m.runs.clone());
-        registry.register("run_seconds", "How long runs took", m.run_seconds.clone());
-        registry.register("runs_in_flight", "Runs being executed now", m.in_flight.clone());
-        registry.register("http_requests", "Requests answered, by status code", m.requests.clone());
-        registry.register("module_call_seconds", "How long module calls took", m.module_seconds.clone());
-        registry.register("module_call_failures", "Module calls that failed", m.module_failures.clone());
+        let hot = Arc::new(Hot { in_flight, ..Hot::default() });
+        let module_seconds: Family<Label, Histogram, fn() -> Histogram> = Family::new_with_constructor(seconds);
+        let module_failures = Family::<Label, Counter>::default();
+        registry.register_collector(Box::new(HotCounters(hot.clone())));
+        registry.register("module_call_seconds", "How long module calls took", module_seconds.clone());
+        registry.register("module_call_failures", "Module calls that failed", module_failures.clone());
         registry.register_collector(Box::new(EngineCounters(engine)));
-        Metrics { registry, ..m }
-    }
-
-    pub fn run_started(&self) {
-        self.in_flight.inc();
+        Metrics { registry, module_seconds, module_failures, calls: Mutex::new(BTreeMap::new()), hot }
     }
 
     pub fn run_ended(&self, end: RunEnd, took: Duration) {
-        self.in_flight.dec();
-        self.runs.get_or_create(&[("status", end.label().to_string())]).inc();
-        self.run_seconds.observe(took.as_secs_f64());
+        let tally = &self.hot.tally;
+        tally.add(end as usize, 1);
+        tally.add(NANOS, took.as_nanos() as u64);
+        let secs = took.as_secs_f64();
+        tally.add(BUCKETS + (0..BOUNDS).find(|i| secs <= bound(*i)).unwrap_or(BOUNDS), 1);
     }
 
     pub fn answered(&self, code: u16) {
-        self.requests_total.fetch_add(1, Ordering::Relaxed);
-        self.requests.get_or_create(&[("code", code.to_string())]).inc();
+        match code {
+            200 => self.hot.tally.add(OK, 1),
+            _ => *self.hot.other.lock().entry(code).or_default() += 1,
+        }
     }
 
     /// Prometheus text exposition.
@@ -123,10 +132,7 @@ impl Metrics {
     /// The JSON document of `GET /metrics`.
     pub fn json(&self, engine: &Engine, uptime: Duration) -> serde_json::Value {
         let runs: serde_json::Map<String, serde_json::Value> =
-            [RunEnd::Completed, RunEnd::Failed, RunEnd::TimedOut, RunEnd::Cancelled]
-                .into_iter()
-                .map(|end| (end.label().to_string(), self.count(&self.runs, end.label()).into()))
-                .collect();
+            ENDS.into_iter().map(|end| (end.label().to_string(), self.hot.tally.get(end as usize).into())).collect();
         let modules: serde_json::Map<String, serde_json::Value> = self
             .calls
             .lock()
@@ -153,16 +159,12 @@ impl Metrics {
         serde_json::json!({
             "timestamp": super::time::rfc3339(std::time::SystemTime::now()),
             "runs": runs,
-            "runsInFlight": self.in_flight.get(),
+            "runsInFlight": self.hot.in_flight.load(Ordering::Relaxed),
             "modules": modules,
             "cache": caches,
             "batches": batches,
-            "server": {"uptime_seconds": uptime.as_secs(), "requests_total": self.requests_total.load(Ordering::Relaxed)},
+            "server": {"uptime_seconds": uptime.as_secs(), "requests_total": self.hot.requests()},
         })
-    }
-
-    fn count(&self, family: &Family<Label, Counter>, value: &str) -> u64 {
-        family.get_or_create(&[("status", value.to_string())]).get()
     }
 }
 
@@ -178,6 +180,55 @@ impl CallObserver for Metrics {
         c.calls += 1;
         c.failures += u64::from(!ok);
         c.seconds += took.as_secs_f64();
+    }
+}
+
+impl Hot {
+    fn requests(&self) -> u64 {
+        self.tally.get(OK) + self.other.lock().values().sum::<u64>()
+    }
+}
+
+/// The counters of every request: runs by how they ended, their times, those in flight, and the
+/// answers by status code.
+#[derive(Debug)]
+struct HotCounters(Arc<Hot>);
+
+impl Collector for HotCounters {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let hot = &self.0;
+        let mut runs = encoder.encode_descriptor("runs", "Runs by how they ended", None, MetricType::Counter)?;
+        for end in ENDS {
+            let label = [("status", end.label())];
+            ConstCounter::new(hot.tally.get(end as usize)).encode(runs.encode_family(&label)?)?;
+        }
+        let count: u64 = ENDS.iter().map(|end| hot.tally.get(*end as usize)).sum();
+        let sum = hot.tally.get(NANOS) as f64 / 1e9;
+        let mut buckets: Vec<(f64, u64)> = (0..BOUNDS).map(|i| (bound(i), hot.tally.get(BUCKETS + i))).collect();
+        buckets.push((f64::MAX, hot.tally.get(BUCKETS + BOUNDS)));
+        encoder
+            .encode_descriptor("run_seconds", "How long runs took", None, MetricType::Histogram)?
+            .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+        let in_flight = hot.in_flight.load(Ordering::Relaxed) as i64;
+        ConstGauge::new(in_flight).encode(encoder.encode_descriptor(
+            "runs_in_flight",
+            "Runs being executed now",
+            None,
+            MetricType::Gauge,
+        )?)?;
+        let mut answers = encoder.encode_descriptor(
+            "http_requests",
+            "Requests answered, by status code",
+            None,
+            MetricType::Counter,
+        )?;
+        let mut codes = hot.other.lock().clone();
+        codes.insert(200, hot.tally.get(OK));
+        for (code, n) in codes {
+            let label = [("code", code.to_string())];
+            ConstCounter::new(n).encode(answers.encode_family(&label)?)?;
+        }
+        Ok(())
     }
 }
 
@@ -224,12 +275,7 @@ impl Collector for EngineCounters {
                 buckets[at].1 += n;
             }
             let label = [("module", module.as_str())];
-            family.encode_family(&label)?.encode_histogram::<prometheus_client::encoding::NoLabelSet>(
-                sum,
-                stats.batches,
-                &buckets,
-                None,
-            )?;
+            family.encode_family(&label)?.encode_histogram::<NoLabelSet>(sum, stats.batches, &buckets, None)?;
         }
         Ok(())
     }

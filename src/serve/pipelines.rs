@@ -68,7 +68,7 @@ pub async fn compile_route(
             let body = serde_json::json!({
                 "success": false, "structuralHash": null, "syntacticHash": null, "dagName": null, "name": null,
                 "errors": messages, "diagnostics": diagnostics.to_json(),
-                "message": messages.join("; "), "requestId": &*id.0,
+                "message": messages.join("; "), "requestId": id.as_str(),
             });
             return json(StatusCode::BAD_REQUEST, body.to_string());
         }

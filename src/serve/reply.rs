@@ -11,9 +11,25 @@ use axum::response::Response;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The id of a request: its `X-Request-ID` when it sent a sound one, else a new UUID.
+/// The id of a request: its `X-Request-ID` when it sent a sound one, else a new UUID, which the
+/// guard writes into the request's headers (so the answer echoes it without a copy).
 #[derive(Clone, Debug)]
-pub struct RequestId(pub Arc<str>);
+pub struct RequestId(pub HeaderValue);
+
+/// The request header (and answer header) of the id.
+pub const REQUEST_ID: &str = "x-request-id";
+
+impl RequestId {
+    /// The id the guard gave `request`.
+    pub fn of(request: &Request) -> RequestId {
+        let given = request.headers().get(REQUEST_ID).cloned();
+        RequestId(given.unwrap_or(HeaderValue::from_static("")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
 
 /// A request's body within the server's size limit (413 past it, as a refusal).
 #[derive(Debug)]
@@ -23,7 +39,7 @@ impl FromRequest<Arc<State>> for Limited {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &Arc<State>) -> Result<Limited, Response> {
-        let id = request.extensions().get::<RequestId>().cloned().unwrap_or(RequestId("".into()));
+        let id = RequestId::of(&request);
         match Bytes::from_request(request, state).await {
             Ok(bytes) => Ok(Limited(bytes)),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -45,7 +61,7 @@ pub fn json(status: StatusCode, body: impl Into<Body>) -> Response {
 
 /// A refusal: `{"error": kind, "message": …, "requestId": …}`.
 pub fn refusal(status: StatusCode, kind: &str, message: &str, id: &RequestId) -> Response {
-    let body = serde_json::json!({"error": kind, "message": message, "requestId": &*id.0});
+    let body = serde_json::json!({"error": kind, "message": message, "requestId": id.as_str()});
     json(status, body.to_string())
 }
 

@@ -20,6 +20,6 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(state.config.max_body))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
+        .layer(guard::Guard(state.clone()))
         .with_state(state)
 }

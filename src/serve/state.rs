@@ -6,23 +6,22 @@
 //! to the metrics; its runs get the config's deadline.
 
 use super::Config;
-use super::metrics::Metrics;
+use super::metrics::{EngineOf, Metrics};
 use super::rate::Buckets;
 use super::store::Store;
 use crate::{Diagnostics, Engine, Limits, Pipeline, plan_cache};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
-use tokio::sync::Semaphore;
 
 #[derive(Debug)]
 pub struct State {
     pub engine: Arc<Engine>,
     pub config: Config,
     pub store: Store,
-    /// One permit per run in flight.
-    pub runs: Arc<Semaphore>,
+    /// Runs executing now (at most `config.max_runs`).
+    in_flight: Arc<AtomicUsize>,
     pub metrics: Arc<Metrics>,
     pub by_address: Option<Buckets<IpAddr>>,
     pub by_key: Option<Buckets<[u8; 8]>>,
@@ -34,13 +33,15 @@ impl State {
     pub fn new(mut engine: Engine, config: Config) -> Arc<State> {
         Arc::new_cyclic(|weak: &std::sync::Weak<State>| {
             let engine_of = weak.clone();
-            let metrics = Arc::new(Metrics::new(Box::new(move || engine_of.upgrade().map(|s| s.engine.clone()))));
+            let in_flight = Arc::new(AtomicUsize::new(0));
+            let engine_of: EngineOf = Box::new(move || engine_of.upgrade().map(|s| s.engine.clone()));
+            let metrics = Arc::new(Metrics::new(engine_of, in_flight.clone()));
             engine.observe_calls(metrics.clone());
             engine.set_limits(Limits { max_time: config.max_time, ..Limits::default() });
             State {
                 engine: Arc::new(engine),
                 store: Store::new(config.max_pipelines),
-                runs: Arc::new(Semaphore::new(config.max_runs)),
+                in_flight,
                 metrics,
                 by_address: config.rate_limit.map(Buckets::new),
                 by_key: config.key_rate_limit.map(Buckets::new),
@@ -72,6 +73,15 @@ impl State {
         Ok(pipeline)
     }
 
+    /// A place among the runs in flight, if one is free: held until dropped.
+    pub fn place(&self) -> Option<Place> {
+        if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.config.max_runs {
+            self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(Place(self.in_flight.clone()))
+    }
+
     /// From now on the server is stopping: `/health` says so and new runs are refused.
     pub fn drain(&self) {
         self.draining.store(true, Ordering::Relaxed);
@@ -79,5 +89,15 @@ impl State {
 
     pub fn draining(&self) -> bool {
         self.draining.load(Ordering::Relaxed)
+    }
+}
+
+/// A run's place among the runs in flight.
+#[derive(Debug)]
+pub struct Place(Arc<AtomicUsize>);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }

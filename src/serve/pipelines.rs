@@ -12,7 +12,6 @@ use super::state::State;
 use super::store::{Refused, Stored, valid_name};
 use super::time::rfc3339;
 use crate::{Diagnostics, Pipeline};
-use axum::Extension;
 use axum::extract::{Path, State as With};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -42,11 +41,7 @@ struct CompileRequest {
     dag_name: Option<String>,
 }
 
-pub async fn compile_route(
-    With(state): With<Arc<State>>,
-    Extension(id): Extension<RequestId>,
-    Limited(bytes): Limited,
-) -> Response {
+pub async fn compile_route(With(state): With<Arc<State>>, id: RequestId, Limited(bytes): Limited) -> Response {
     let request: CompileRequest = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => return bad_json(&e, &id),
@@ -91,11 +86,7 @@ pub async fn list(With(state): With<Arc<State>>) -> Response {
     json(StatusCode::OK, serde_json::json!({ "pipelines": pipelines }).to_string())
 }
 
-pub async fn detail(
-    With(state): With<Arc<State>>,
-    Extension(id): Extension<RequestId>,
-    Path(reference): Path<String>,
-) -> Response {
+pub async fn detail(With(state): With<Arc<State>>, id: RequestId, Path(reference): Path<String>) -> Response {
     let Some(stored) = state.store.get(&reference) else { return not_found(&reference, &id) };
     let names = state.store.names_of(&stored.hash);
     let mut body = summary(&stored, &names, state.engine.registry());
@@ -109,11 +100,7 @@ pub async fn detail(
     json(StatusCode::OK, body.to_string())
 }
 
-pub async fn delete(
-    With(state): With<Arc<State>>,
-    Extension(id): Extension<RequestId>,
-    Path(reference): Path<String>,
-) -> Response {
+pub async fn delete(With(state): With<Arc<State>>, id: RequestId, Path(reference): Path<String>) -> Response {
     match state.store.remove(&reference) {
         Ok(()) => json(StatusCode::OK, r#"{"deleted":true}"#),
         Err(refused) => store_refusal(refused, &reference, &id),

@@ -5,9 +5,11 @@
 
 use super::state::State;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,12 +24,23 @@ pub const REQUEST_ID: &str = "x-request-id";
 impl RequestId {
     /// The id the guard gave `request`.
     pub fn of(request: &Request) -> RequestId {
-        let given = request.headers().get(REQUEST_ID).cloned();
-        RequestId(given.unwrap_or(HeaderValue::from_static("")))
+        RequestId::in_headers(request.headers())
+    }
+
+    fn in_headers(headers: &HeaderMap) -> RequestId {
+        RequestId(headers.get(REQUEST_ID).cloned().unwrap_or(HeaderValue::from_static("")))
     }
 
     pub fn as_str(&self) -> &str {
         self.0.to_str().unwrap_or_default()
+    }
+}
+
+impl<S: Sync> FromRequestParts<S> for RequestId {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<RequestId, Infallible> {
+        Ok(RequestId::in_headers(&parts.headers))
     }
 }
 

@@ -563,3 +563,25 @@ async fn replicas_share_plans_through_the_plan_folder() {
     let (status, doc) = b.execute("hello", json!({"name": "B"})).await;
     assert_eq!((status, doc["outputs"]["greeting"].clone()), (StatusCode::OK, json!("Hello, B!")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_only_when_the_manifest_services_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port nothing listens on, until the test listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let manifest = format!(
+        "[modules.\"svc.score\"]\nkind = \"http\"\nsignature = \"(text: String) -> Float\"\nurl = \"http://127.0.0.1:{port}/score\"\n"
+    );
+    std::fs::write(dir.path().join("asterism.toml"), manifest).unwrap();
+    let mut engine = Engine::new();
+    engine.load_manifest(dir.path().join("asterism.toml")).unwrap();
+    let server = Running::start(engine, Config::default(), &[]).await;
+    let (status, body) = server.get("/health/ready").await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::SERVICE_UNAVAILABLE, json!("not_ready")));
+    assert!(body["checks"]["svc.score"].as_str().unwrap().contains(&port.to_string()), "{body}");
+    assert_eq!(server.get("/health/live").await.0, StatusCode::OK, "alive all the same");
+    let _service = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    assert_eq!(server.get("/health/ready").await, (StatusCode::OK, json!({"status": "ready"})));
+    let (_, modules) = server.get("/modules").await;
+    assert_eq!(modules["modules"][0]["kind"], "http");
+}

@@ -80,7 +80,7 @@ impl<K: Hash + Eq> Buckets<K> {
             bucket.tokens -= 1.0;
             return Ok(());
         }
-        Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
+        Err(Duration::try_from_secs_f64((1.0 - bucket.tokens) / per_second).unwrap_or(Duration::MAX))
     }
 }
 
@@ -103,7 +103,10 @@ mod tests {
         assert!(buckets.take("a", t0 + Duration::from_secs(100)).is_ok());
         assert!(buckets.take("a", t0 + Duration::from_secs(100)).is_ok());
         assert!(buckets.take("a", t0 + Duration::from_secs(100)).is_err(), "never more than the burst");
-        for bad in ["10", "10/h", "0/s", "-1/s", "10/s:0", "x/s"] {
+        let slow = Buckets::new(RateLimit::parse("1e-300/s:1").unwrap());
+        assert!(slow.take("a", t0).is_ok());
+        assert_eq!(slow.take("a", t0), Err(Duration::MAX), "an absurd rate is an absurd wait, not a panic");
+        for bad in ["10", "10/h", "0/s", "-1/s", "10/s:0", "x/s", "inf/s", "NaN/s"] {
             assert!(RateLimit::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(RateLimit::parse("100/min").unwrap().burst, 10);

@@ -78,10 +78,11 @@ pub fn refusal(status: StatusCode, kind: &str, message: &str, id: &RequestId) ->
     json(status, body.to_string())
 }
 
-/// `response` asking the client to wait `wait` (whole seconds, at least 1) before trying again.
+/// `response` asking the client to wait `wait` (whole seconds, at least 1, at most a day) before
+/// trying again.
 pub fn retry_after(mut response: Response, wait: Duration) -> Response {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    let secs = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.clamp(1, 86_400)));
     response
 }
 

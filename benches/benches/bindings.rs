@@ -21,7 +21,11 @@
 //!
 //! Run with `cargo bench -p asterism-benches --bench bindings`.
 
+#[path = "support/client.rs"]
+mod client;
+
 use asterism::{Engine, Inputs, Pipeline};
+use client::connect;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
@@ -38,7 +42,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::process::{ChildStdin, ChildStdout};
 
 /// The service's answer, and what the pipeline sends it.
@@ -149,15 +153,6 @@ async fn server() -> SocketAddr {
         }
     });
     addr
-}
-
-/// One keep-alive connection of hyper's HTTP/1 client to `addr`.
-async fn connect(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(connection);
-    sender
 }
 
 /// `POST /score` with the body the pipeline sends, its answer read to the end.

@@ -19,19 +19,21 @@
 //! `ASTERISM_BENCH_REQUESTS` shorten it (the goal of issue 14: ≥ 40,000 runs/s, p99 ≤ 5 ms,
 //! ≥ 0.8× axum, RSS flat).
 
+#[path = "support/client.rs"]
+mod client;
+
 use asterism::Engine;
 use asterism::serve::{Config, Server};
 use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
+use client::connect;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::net::TcpStream;
 
 const CONNECTIONS: usize = 64;
 const BODY: &str = r#"{"ref":"hello","inputs":{"name":"Ada"}}"#;
@@ -189,14 +191,6 @@ async fn load(addr: SocketAddr, time: Duration, limit: Option<u64>) -> Outcome {
         errors += e;
     }
     Outcome { count: histogram.count, errors, took: start.elapsed(), histogram }
-}
-
-async fn connect(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(connection);
-    sender
 }
 
 /// One request, its answer read to the end; whether it was a 200.

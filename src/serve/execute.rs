@@ -63,10 +63,16 @@ fn mode(headers: &HeaderMap, uri: &Uri) -> Mode {
     }
 }
 
-pub async fn execute(With(state): With<Arc<State>>, request: Request) -> Response {
+/// A request's id, how it wants the result, and its body within the limit.
+async fn read(request: Request, state: &Arc<State>) -> Result<(RequestId, Mode, Bytes), Response> {
     let (id, mode) = (RequestId::of(&request), mode(request.headers(), request.uri()));
-    let bytes = match Limited::from_request(request, &state).await {
-        Ok(Limited(bytes)) => bytes,
+    let Limited(bytes) = Limited::from_request(request, state).await?;
+    Ok((id, mode, bytes))
+}
+
+pub async fn execute(With(state): With<Arc<State>>, request: Request) -> Response {
+    let (id, mode, bytes) = match read(request, &state).await {
+        Ok(read) => read,
         Err(refused) => return refused,
     };
     let request: ExecuteRequest = match serde_json::from_slice(&bytes) {
@@ -84,9 +90,8 @@ pub async fn execute(With(state): With<Arc<State>>, request: Request) -> Respons
 }
 
 pub async fn run_source(With(state): With<Arc<State>>, request: Request) -> Response {
-    let (id, mode) = (RequestId::of(&request), mode(request.headers(), request.uri()));
-    let bytes = match Limited::from_request(request, &state).await {
-        Ok(Limited(bytes)) => bytes,
+    let (id, mode, bytes) = match read(request, &state).await {
+        Ok(read) => read,
         Err(refused) => return refused,
     };
     let request: RunRequest = match serde_json::from_slice(&bytes) {

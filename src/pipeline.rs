@@ -6,6 +6,7 @@ use asterism_registry::{Type, Value};
 use asterism_runtime::json::{self, Layout};
 use asterism_runtime::{Env, ExecutionPlan, RunError, RunOutcome, Status};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// A compiled pipeline. Cloning is cheap; runs share the prepared plan.
 #[derive(Clone, Debug)]
@@ -131,7 +132,7 @@ impl Pipeline {
 
     /// Runs the pipeline on the current tokio runtime, yielding the pieces of outputs their modules
     /// send (`Partial`), each output as soon as it is ready, and then the outcome. Must be called
-    /// within a tokio runtime.
+    /// within a tokio runtime; the run is a task of its own in the current `tracing` span.
     pub fn run_stream(&self, inputs: Inputs) -> impl futures_util::Stream<Item = StreamEvent> + Send + Unpin + 'static {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let (plan, mut env) = (self.plan.clone(), self.env.clone());
@@ -140,14 +141,18 @@ impl Pipeline {
         env.partial = Some(Arc::new(move |index: usize, piece: &str| {
             let _ = partials.send(StreamEvent::Partial { name: named[index].clone(), piece: piece.to_string() });
         }));
-        tokio::spawn(async move {
-            let outcome = plan
-                .run_with(inputs.0, &env, &mut |index, value| {
-                    let _ = tx.send(StreamEvent::Output { name: names[index].clone(), value: value.clone() });
-                })
-                .await;
-            let _ = tx.send(StreamEvent::Done(Outcome { plan: plan.clone(), outcome }));
-        });
+        // The run goes on in a task of its own, inside the caller's span.
+        tokio::spawn(
+            async move {
+                let outcome = plan
+                    .run_with(inputs.0, &env, &mut |index, value| {
+                        let _ = tx.send(StreamEvent::Output { name: names[index].clone(), value: value.clone() });
+                    })
+                    .await;
+                let _ = tx.send(StreamEvent::Done(Outcome { plan: plan.clone(), outcome }));
+            }
+            .instrument(tracing::Span::current()),
+        );
         Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }))
     }
 }

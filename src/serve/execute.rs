@@ -136,21 +136,22 @@ async fn run(
     let mut execution = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let execution = &*uuid::Uuid::new_v4().hyphenated().encode_lower(&mut execution);
     let watch = Watch::start(state);
+    let span = tracing::info_span!(target: "asterism::serve", "run", pipeline = %pipeline.hash_hex(), execution);
     if mode == Mode::Document {
-        let span = tracing::info_span!(target: "asterism::serve", "run", pipeline = %pipeline.hash_hex(), execution);
         let outcome = pipeline.run(&inputs).instrument(span).await;
         drop(place);
         let end = watch.end(&outcome);
         let status = if end == RunEnd::TimedOut { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::OK };
         return json(status, document(pipeline, &outcome, execution, compiled));
     }
-    stream(pipeline, inputs, mode, place, watch, execution.to_string(), compiled.map(str::to_string))
+    let events = span.in_scope(|| pipeline.run_stream(inputs));
+    stream(pipeline, events, mode, place, watch, execution.to_string(), compiled.map(str::to_string))
 }
 
 /// The outputs as they are ready, then the document, as events or lines.
 fn stream(
     pipeline: &Pipeline,
-    inputs: crate::Inputs,
+    events: impl futures_util::Stream<Item = StreamEvent> + Send + 'static,
     mode: Mode,
     place: Place,
     watch: Watch,
@@ -165,7 +166,7 @@ fn stream(
     };
     let held = pipeline.clone();
     let mut ending = Some((place, watch));
-    let events = pipeline.run_stream(inputs).map(move |event| match event {
+    let events = events.map(move |event| match event {
         StreamEvent::Partial { name, piece } => {
             frame("partial", serde_json::json!({"output": &*name, "partial": piece}).to_string())
         }

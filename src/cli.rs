@@ -5,6 +5,7 @@
 //! standard output could not be written (a full disk, a broken device — a closed pipe is not an
 //! error: the reader has what it wanted), with `error: cannot write output: …` on standard error.
 
+mod batch;
 mod check;
 mod compile;
 mod inputs;
@@ -91,6 +92,8 @@ enum Command {
         #[command(flatten)]
         modules: Manifests,
     },
+    /// Run PIPELINE once per row of INPUT (NDJSON or CSV), writing the outputs of each row
+    Batch(batch::Args),
     /// Serve pipelines over HTTP (docs/serve.md); each FILE is compiled at start and named by its
     /// stem (examples/hello.cst is 'hello'). API keys come from ASTERISM_API_KEYS="key:Role,…"
     #[cfg(feature = "serve")]
@@ -172,6 +175,7 @@ pub fn main() -> ExitCode {
         }
         Command::Compile { file, emit, modules } => compile::compile(&file, emit, &modules.files),
         Command::Modules { file, json, modules } => modules::modules(file.as_deref(), &modules.files, json),
+        Command::Batch(args) => batch::batch(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::serve(args),
     };

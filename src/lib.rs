@@ -15,6 +15,7 @@
 //! assert_eq!(outcome.outputs_json(asterism::Layout::Compact), r#"{"greeting":"HI ADA!"}"#);
 //! ```
 
+pub mod batch;
 pub mod diagnostics;
 pub mod host;
 mod manifest;

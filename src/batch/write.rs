@@ -1,0 +1,82 @@
+//! Rows out: the outputs of each completed run as an NDJSON line or a CSV record, and each failed
+//! row as a line of the errors file.
+//!
+//! Takes: the pipeline (its outputs name the CSV columns), a writer and its format. Gives: the
+//! header (CSV), then a row per completed run; for the errors file, `{"row", "input", "errors",
+//! "outputs"}` per failed row. Guarantees: a CSV cell of a `String` output is its text, of a
+//! missing output empty, and JSON for every other type; nothing is written for a failed row but
+//! its line in the errors file.
+
+use super::format::Format;
+use super::read::Row;
+use crate::{Layout, Outcome, Pipeline, Type, Value};
+use std::io::Write;
+
+pub enum Out {
+    Lines(Box<dyn Write + Send>),
+    Records(Box<csv::Writer<Box<dyn Write + Send>>>),
+}
+
+impl Out {
+    /// The output, its CSV header written.
+    pub fn new(pipeline: &Pipeline, output: Box<dyn Write + Send>, format: Format) -> std::io::Result<Out> {
+        Ok(match format {
+            Format::Ndjson => Out::Lines(output),
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(output);
+                writer.write_record(pipeline.outputs().map(|(name, _)| name))?;
+                Out::Records(Box::new(writer))
+            }
+        })
+    }
+
+    /// Writes the outputs of a completed run.
+    pub fn write(&mut self, pipeline: &Pipeline, outcome: &Outcome, line: &mut String) -> std::io::Result<()> {
+        match self {
+            Out::Lines(out) => {
+                line.clear();
+                outcome.write_outputs_json(Layout::Compact, line);
+                line.push('\n');
+                out.write_all(line.as_bytes())
+            }
+            Out::Records(out) => {
+                let cells = pipeline.outputs().map(|(name, ty)| cell(outcome.get(name), ty));
+                out.write_record(cells.collect::<Vec<String>>()).map_err(std::io::Error::other)
+            }
+        }
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::Lines(out) => out.flush(),
+            Out::Records(out) => out.flush(),
+        }
+    }
+}
+
+/// A CSV cell: a string's text, else the value's JSON; empty when there is none.
+fn cell(value: Option<&Value>, ty: &Type) -> String {
+    match (value, ty) {
+        (None, _) => String::new(),
+        (Some(Value::Str(s)), Type::String) => s.to_string(),
+        (Some(v), ty) => asterism_runtime::json::to_json(v, ty),
+    }
+}
+
+/// The errors file's line of a failed row: its number, its input, its errors (with their lines
+/// in the pipeline when they are run errors), and the outputs it did finish.
+pub fn failure(row: &Row, outcome: Option<&Outcome>) -> String {
+    let errors: Vec<serde_json::Value> = match (&row.inputs, outcome) {
+        (Err(problems), _) => problems.iter().map(|p| serde_json::json!({ "message": p })).collect(),
+        (Ok(_), Some(o)) => {
+            o.errors().iter().map(|e| serde_json::json!({"message": e.message, "line": e.line})).collect()
+        }
+        (Ok(_), None) => Vec::new(),
+    };
+    let outputs: serde_json::Value = outcome
+        .map(|o| serde_json::from_str(&o.outputs_json(Layout::Compact)).unwrap_or_default())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let line =
+        serde_json::json!({"row": row.number, "input": row.source.to_json(), "errors": errors, "outputs": outputs});
+    format!("{line}\n")
+}

@@ -6,7 +6,8 @@
 //! finished), and a `Summary`. Guarantees: rows stream — a thread reads and parses ahead in chunks
 //! through a bounded channel, at most `concurrency` runs are in flight, and reading waits while
 //! the runs or the writer lag, so memory stays bounded whatever the file's size; a bad row never
-//! stops the batch unless `fail_fast`; a pipeline whose modules are all synchronous runs each row
+//! stops the batch unless `fail_fast`; once `Hooks::stop` is set no new row starts, and the runs in
+//! flight finish and are written before the batch ends; a pipeline whose modules are all synchronous runs each row
 //! in place, without the scheduler. Floors: `format`, `stats` → `read` → `write` → this face.
 
 mod format;
@@ -23,7 +24,7 @@ use crate::{Outcome, Pipeline, Status};
 use futures_util::StreamExt;
 use futures_util::stream::{FuturesOrdered, FuturesUnordered};
 use std::future::Future;
-use std::io::{BufRead, Write};
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 /// How a batch runs.
@@ -45,9 +46,29 @@ impl Default for Options {
     }
 }
 
+/// What a batch tells its caller as it goes, and how it is told to stop.
+pub struct Hooks<'a> {
+    /// Each failed row, with its run's outcome when it ran.
+    pub failed: &'a mut (dyn FnMut(&Row, Option<&Outcome>) + Send),
+    /// After each row, the summary so far (its `wall` not yet set).
+    pub progress: &'a mut (dyn FnMut(&Summary) + Send),
+    /// Once it holds `true` (a Ctrl-C handler sends it, say), no new row starts, even while
+    /// the batch waits for input: the runs in flight finish and are written, and the batch ends
+    /// `Interrupted`.
+    pub stop: tokio::sync::watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Hooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks").field("stop", &*self.stop.borrow()).finish_non_exhaustive()
+    }
+}
+
 /// Why a batch stopped before its last row.
 #[derive(Debug)]
 pub enum Stopped {
+    /// Told to stop: the rows before were all settled and written.
+    Interrupted,
     /// The input could not be read (its header, or the file itself): the rows before it were run.
     Input(String),
     /// The output could not be written.
@@ -57,6 +78,7 @@ pub enum Stopped {
 impl std::fmt::Display for Stopped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Stopped::Interrupted => f.write_str("interrupted"),
             Stopped::Input(why) => f.write_str(why),
             Stopped::Output(e) => write!(f, "cannot write the output: {e}"),
         }
@@ -75,17 +97,17 @@ struct Done {
     took: Duration,
 }
 
-/// Runs `pipeline` over the rows of `input`, writing outputs to `output` and giving each failed
-/// row to `failed`. The summary, or why the batch stopped (with the summary of what ran).
+/// Runs `pipeline` over the rows of `input`, writing outputs to `output` and telling `hooks` of
+/// each failed row and the progress. The summary, and why the batch stopped early, if it did.
 pub async fn run(
     pipeline: &Pipeline,
-    input: Box<dyn BufRead + Send>,
+    input: Box<dyn Read + Send>,
     output: Box<dyn Write + Send>,
-    failed: &mut (dyn FnMut(&Row, Option<&Outcome>) + Send),
+    hooks: Hooks<'_>,
     options: &Options,
 ) -> (Summary, Option<Stopped>) {
     let start = Instant::now();
-    let mut batch = Batch { pipeline, out: None, failed, summary: Summary::new(), line: String::new(), options };
+    let mut batch = Batch { pipeline, out: None, hooks, summary: Summary::new(), line: String::new(), options };
     let stopped = match read::rows(pipeline, input, options.input) {
         Err(why) => Some(Stopped::Input(why)),
         Ok(rows) => match write::Out::new(pipeline, output, options.output) {
@@ -102,10 +124,10 @@ pub async fn run(
     (batch.summary, stopped)
 }
 
-struct Batch<'a> {
+struct Batch<'a, 'h> {
     pipeline: &'a Pipeline,
     out: Option<write::Out>,
-    failed: &'a mut (dyn FnMut(&Row, Option<&Outcome>) + Send),
+    hooks: Hooks<'h>,
     summary: Summary,
     line: String,
     options: &'a Options,
@@ -119,25 +141,47 @@ enum Next {
     Stop(Stopped),
 }
 
-impl Batch<'_> {
+impl Batch<'_, '_> {
     async fn all(&mut self, rows: read::Rows) -> Option<Stopped> {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Result<Row, String>>>(AHEAD);
-        let reader = std::thread::spawn(move || read_ahead(rows, tx));
-        let stopped = match self.pipeline.plan.is_sync() {
+        // Not joined: the reader stops at its next chunk once the channel is gone, which may be
+        // when a pipe it is blocked on gives it a line or ends.
+        std::thread::spawn(move || read_ahead(rows, tx));
+        match self.pipeline.plan.is_sync() {
             true => self.in_place(&mut rx).await,
             false if self.options.ordered => self.concurrent(&mut rx, FuturesOrdered::new()).await,
             false => self.concurrent(&mut rx, FuturesUnordered::new()).await,
+        }
+    }
+
+    /// The next chunk of rows; none at the end of the input or once told to stop.
+    async fn chunk(&mut self, rx: &mut tokio::sync::mpsc::Receiver<Vec<Result<Row, String>>>) -> Chunk {
+        let stop = &mut self.hooks.stop;
+        // A closed channel (its sender gone) never says stop.
+        let told = async {
+            if stop.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
         };
-        // The reader stops at its next chunk once the channel is gone.
-        drop(rx);
-        let _ = reader.join();
-        stopped
+        tokio::select! {
+            biased;
+            () = told => Chunk::Stop,
+            chunk = rx.recv() => chunk.map_or(Chunk::End, Chunk::Rows),
+        }
     }
 
     /// A synchronous pipeline: each row run where it is read.
     async fn in_place(&mut self, rx: &mut tokio::sync::mpsc::Receiver<Vec<Result<Row, String>>>) -> Option<Stopped> {
-        while let Some(chunk) = rx.recv().await {
+        loop {
+            let chunk = match self.chunk(rx).await {
+                Chunk::Rows(rows) => rows,
+                Chunk::End => return None,
+                Chunk::Stop => return Some(Stopped::Interrupted),
+            };
             for row in chunk {
+                if *self.hooks.stop.borrow() {
+                    return Some(Stopped::Interrupted);
+                }
                 let row = match row {
                     Ok(row) => row,
                     Err(why) => return Some(Stopped::Input(why)),
@@ -157,7 +201,6 @@ impl Batch<'_> {
                 }
             }
         }
-        None
     }
 
     /// Runs that wait: up to `concurrency` in flight, settled in `queue`'s order.
@@ -171,11 +214,27 @@ impl Batch<'_> {
     {
         let limit = self.options.concurrency.max(1);
         let pipeline = self.pipeline.clone();
-        while let Some(chunk) = rx.recv().await {
+        let mut ended = None;
+        'reading: loop {
+            let chunk = match self.chunk(rx).await {
+                Chunk::Rows(rows) => rows,
+                Chunk::End => break,
+                Chunk::Stop => {
+                    ended = Some(Stopped::Interrupted);
+                    break;
+                }
+            };
             for row in chunk {
+                if *self.hooks.stop.borrow() {
+                    ended = Some(Stopped::Interrupted);
+                    break 'reading;
+                }
                 let row = match row {
                     Ok(row) => row,
-                    Err(why) => return Some(Stopped::Input(why)),
+                    Err(why) => {
+                        ended = Some(Stopped::Input(why));
+                        break 'reading;
+                    }
                 };
                 queue.add(Box::pin(execute(pipeline.clone(), row)));
                 while queue.size() >= limit {
@@ -188,6 +247,7 @@ impl Batch<'_> {
                 }
             }
         }
+        // The runs in flight finish and are written, whatever ended the reading.
         while let Some(done) = queue.next().await {
             match self.settle(done) {
                 Next::Go => {}
@@ -195,7 +255,7 @@ impl Batch<'_> {
                 Next::Stop(stopped) => return Some(stopped),
             }
         }
-        None
+        ended
     }
 
     /// Counts a row, writes its outputs or gives it to `failed`.
@@ -207,10 +267,12 @@ impl Batch<'_> {
         }
         if !completed {
             self.summary.failed += 1;
-            (self.failed)(&done.row, done.outcome.as_ref());
+            (self.hooks.failed)(&done.row, done.outcome.as_ref());
+            (self.hooks.progress)(&self.summary);
             return if self.options.fail_fast { Next::Halt } else { Next::Go };
         }
         self.summary.completed += 1;
+        (self.hooks.progress)(&self.summary);
         let (Some(out), Some(outcome)) = (self.out.as_mut(), done.outcome.as_ref()) else { return Next::Go };
         match out.write(self.pipeline, outcome, &mut self.line) {
             Ok(()) => Next::Go,
@@ -227,6 +289,13 @@ async fn execute(pipeline: Pipeline, row: Row) -> Done {
     let t = Instant::now();
     let outcome = pipeline.run(&inputs).await;
     Done { took: t.elapsed(), outcome: Some(outcome), row }
+}
+
+/// What the reader gave next.
+enum Chunk {
+    Rows(Vec<Result<Row, String>>),
+    End,
+    Stop,
 }
 
 /// A row's run in flight.
@@ -258,15 +327,15 @@ impl Queue for FuturesUnordered<Run> {
     }
 }
 
-/// The reader thread: rows in chunks, a chunk sent as soon as the runs wait for one (so a slow
-/// trickle of rows is not held back) and at the latest when it holds `CHUNK` rows; a failure to
-/// read ends it.
-fn read_ahead(rows: read::Rows, tx: tokio::sync::mpsc::Sender<Vec<Result<Row, String>>>) {
+/// The reader thread: rows in chunks, a chunk sent when it holds `CHUNK` rows, when the runs
+/// wait for one, or when the next row may have to wait for the source (so a slow trickle of
+/// rows through a pipe is never held back); a failure to read ends it.
+fn read_ahead(mut rows: read::Rows, tx: tokio::sync::mpsc::Sender<Vec<Result<Row, String>>>) {
     let mut chunk = Vec::with_capacity(CHUNK);
-    for row in rows {
+    while let Some(row) = rows.next() {
         let end = row.is_err();
         chunk.push(row);
-        let idle = tx.capacity() == tx.max_capacity();
+        let idle = tx.capacity() == tx.max_capacity() || rows.drained();
         if end || chunk.len() >= CHUNK || idle {
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
             if tx.blocking_send(full).is_err() || end {

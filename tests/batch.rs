@@ -1,9 +1,10 @@
 //! `asterism batch`: NDJSON and CSV round trips through the binary, failed rows explained and
-//! counted in the exit code, `--fail-fast`, standard input and output, and (through the library)
-//! outputs in input order or as runs finish with runs that take different times.
+//! counted in the exit code, `--fail-fast`, standard input and output, Ctrl-C while rows trickle
+//! in through a pipe, and (through the library) outputs in input order or as runs finish with
+//! runs that take different times.
 
 use asterism::Engine;
-use asterism::batch::{self, Format, Options};
+use asterism::batch::{self, Format, Hooks, Options};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -139,8 +140,9 @@ async fn waits(ordered: bool) -> Vec<i64> {
     }
     let options = Options { input: Format::Ndjson, output: Format::Ndjson, concurrency: 4, ordered, fail_fast: false };
     let input = Box::new(std::io::Cursor::new(rows.as_bytes().to_vec()));
-    let (summary, stopped) =
-        batch::run(&pipeline, input, Box::new(Shared(out.clone())), &mut |_, _| panic!("no row fails"), &options).await;
+    let (_stopper, stop) = tokio::sync::watch::channel(false);
+    let hooks = Hooks { failed: &mut |_, _| panic!("no row fails"), progress: &mut |_| {}, stop };
+    let (summary, stopped) = batch::run(&pipeline, input, Box::new(Shared(out.clone())), hooks, &options).await;
     assert!(stopped.is_none());
     assert_eq!((summary.rows, summary.completed), (4, 4));
     assert!(summary.wall < Duration::from_millis(1000), "the four ran at once: {:?}", summary.wall);
@@ -152,4 +154,46 @@ async fn waits(ordered: bool) -> Vec<i64> {
 async fn outputs_keep_input_order_unless_asked_not_to() {
     assert_eq!(waits(true).await, vec![240, 0, 160, 80]);
     assert_eq!(waits(false).await, vec![0, 80, 160, 240]);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_finishes_the_rows_read_and_exits_130() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hello.cst"), HELLO).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asterism"))
+        .args(["batch", "hello.cst", "-"])
+        .current_dir(dir.path())
+        .env("ASTERISM_NO_CACHE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    // Three rows come through the pipe, then nothing: the batch runs them while it waits.
+    for name in ["Ada", "Bob", "Cy"] {
+        writeln!(stdin, "{{\"name\":\"{name}\"}}").unwrap();
+        stdin.flush().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        lines.push(std::mem::take(&mut line));
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        lines.concat(),
+        "{\"greeting\":\"Hello, Ada!\"}\n{\"greeting\":\"Hello, Bob!\"}\n{\"greeting\":\"Hello, Cy!\"}\n"
+    );
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("3 rows: 3 completed") && stderr.contains("interrupted"), "{stderr}");
 }

@@ -9,7 +9,7 @@
 use super::format::Format;
 use crate::{Inputs, Pipeline, Type, Value};
 use asterism_runtime::json::parse_value;
-use std::io::BufRead;
+use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
 /// One row of the input file.
@@ -40,8 +40,12 @@ impl Source {
     }
 }
 
+/// What rows are read from.
+pub type Input = BufReader<Box<dyn Read + Send>>;
+
 /// The rows of `input`, read one at a time.
-pub fn rows(pipeline: &Pipeline, input: Box<dyn BufRead + Send>, format: Format) -> Result<Rows, String> {
+pub fn rows(pipeline: &Pipeline, input: Box<dyn Read + Send>, format: Format) -> Result<Rows, String> {
+    let input = BufReader::with_capacity(1 << 16, input);
     Ok(match format {
         Format::Ndjson => Rows::Lines { pipeline: pipeline.clone(), input, number: 0, line: String::new() },
         Format::Csv => {
@@ -76,17 +80,28 @@ fn columns(pipeline: &Pipeline, header: &[String]) -> Result<Vec<Option<usize>>,
 pub enum Rows {
     Lines {
         pipeline: Pipeline,
-        input: Box<dyn BufRead + Send>,
+        input: Input,
         number: u64,
         line: String,
     },
     Records {
         pipeline: Pipeline,
-        reader: csv::Reader<Box<dyn BufRead + Send>>,
+        reader: csv::Reader<Input>,
         header: Arc<[String]>,
         columns: Vec<Option<usize>>,
         number: u64,
     },
+}
+
+impl Rows {
+    /// Whether everything read from the source so far has been taken: the next row may wait for
+    /// the source (a pipe), so rows held back should go now.
+    pub fn drained(&self) -> bool {
+        match self {
+            Rows::Lines { input, .. } => input.buffer().is_empty(),
+            Rows::Records { reader, .. } => reader.get_ref().buffer().is_empty(),
+        }
+    }
 }
 
 impl Iterator for Rows {

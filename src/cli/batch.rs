@@ -4,16 +4,22 @@
 //! rows to `--errors FILE` as JSON lines, else on standard error; the summary on standard error
 //! (`--json`: as a document). Exit codes: 0 every row completed, 2 some row failed (or the batch
 //! stopped at one with `--fail-fast`), 1 compile error, 3 the input cannot be read as rows of the
-//! pipeline (a CSV header without an input's column), 10 usage, 74 the output cannot be written.
+//! pipeline (a CSV header without an input's column), 10 usage, 74 the output cannot be written,
+//! 130 stopped by Ctrl-C (the rows started were finished and written). On a terminal, a progress
+//! bar on standard error.
 
 use super::{
     EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, EXIT_OUTPUT, Manifests, eprint, modules, read, usage_error,
 };
-use asterism::batch::{self, Format, Options, Row, Stopped};
+use asterism::batch::{self, Format, Hooks, Options, Row, Stopped};
 use asterism::{Notice, Outcome};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::Read;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -48,6 +54,36 @@ pub struct Args {
 
 /// Failed rows shown on standard error when there is no `--errors` file.
 const SHOWN: u64 = 10;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// A reader counting the bytes it gave (the progress bar's position).
+struct Counted<R>(R, Arc<AtomicU64>);
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A progress bar on standard error when it is a terminal: bytes read of the input's size (rows
+/// and the rate when the size is unknown), rows, failures and the time left.
+fn progress_bar(size: Option<u64>) -> Option<ProgressBar> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let (bar, template) = match size {
+        Some(size) => (ProgressBar::new(size), "{bar:30} {percent:>3}% {msg} ({binary_bytes_per_sec}, {eta} left)"),
+        None => (ProgressBar::no_length(), "{spinner} {msg} ({binary_bytes_per_sec})"),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
 
 pub fn batch(args: Args) -> ExitCode {
     let stdio = Path::new("-");
@@ -80,10 +116,14 @@ pub fn batch(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_COMPILE_ERROR);
         }
     };
-    let input: Box<dyn BufRead + Send> = match args.input == stdio {
-        true => Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())),
+    let read = Arc::new(AtomicU64::new(0));
+    let (input, size): (Box<dyn Read + Send>, Option<u64>) = match args.input == stdio {
+        true => (Box::new(Counted(std::io::stdin(), read.clone())), None),
         false => match std::fs::File::open(&args.input) {
-            Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
+            Ok(f) => {
+                let size = f.metadata().ok().map(|m| m.len());
+                (Box::new(Counted(f, read.clone())), size)
+            }
             Err(e) => return usage_error(format!("{}: {e}", args.input.display())),
         },
     };
@@ -120,8 +160,28 @@ pub fn batch(args: Args) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return usage_error(format!("cannot start the async runtime: {e}")),
     };
-    let (summary, stopped) = runtime.block_on(batch::run(&pipeline, input, output, &mut failed, &options));
+    // Ctrl-C: no new row starts; the rows in flight finish and are written.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = stopping.send(true);
+        }
+    });
+    let bar = progress_bar(size);
+    let mut progress = |summary: &batch::Summary| {
+        if let Some(bar) = &bar
+            && summary.rows.is_multiple_of(256)
+        {
+            bar.set_position(read.load(Ordering::Relaxed));
+            bar.set_message(format!("{} rows, {} failed", summary.rows, summary.failed));
+        }
+    };
+    let hooks = Hooks { failed: &mut failed, progress: &mut progress, stop };
+    let (summary, stopped) = runtime.block_on(batch::run(&pipeline, input, output, hooks, &options));
     runtime.shutdown_background();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let written = written.and_then(|()| errors_file.map_or(Ok(()), |mut f| f.flush()));
     if shown > SHOWN {
         eprint(&format!("… and {} more failed rows (--errors FILE keeps them all)\n", shown - SHOWN));
@@ -138,6 +198,10 @@ pub fn batch(args: Args) -> ExitCode {
         (_, Err(e)) => {
             eprint(&format!("error: cannot write the errors file: {e}\n"));
             ExitCode::from(EXIT_OUTPUT)
+        }
+        (Some(Stopped::Interrupted), _) => {
+            eprint("interrupted: the rows started were finished and written\n");
+            ExitCode::from(EXIT_INTERRUPTED)
         }
         (Some(Stopped::Input(why)), _) => {
             eprint(&format!("error: {why}\n"));

@@ -38,11 +38,23 @@ pub struct Options {
     pub ordered: bool,
     /// Stop at the first failed row (the runs still in flight are abandoned).
     pub fail_fast: bool,
+    /// Rows done by an earlier, interrupted batch: read past without running them.
+    pub skip: u64,
+    /// The output already holds rows (resuming): no CSV header is written.
+    pub append: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { input: Format::Ndjson, output: Format::Ndjson, concurrency: 64, ordered: true, fail_fast: false }
+        Options {
+            input: Format::Ndjson,
+            output: Format::Ndjson,
+            concurrency: 64,
+            ordered: true,
+            fail_fast: false,
+            skip: 0,
+            append: false,
+        }
     }
 }
 
@@ -108,9 +120,9 @@ pub async fn run(
 ) -> (Summary, Option<Stopped>) {
     let start = Instant::now();
     let mut batch = Batch { pipeline, out: None, hooks, summary: Summary::new(), line: String::new(), options };
-    let stopped = match read::rows(pipeline, input, options.input) {
+    let stopped = match read::rows(pipeline, input, options.input, options.skip) {
         Err(why) => Some(Stopped::Input(why)),
-        Ok(rows) => match write::Out::new(pipeline, output, options.output) {
+        Ok(rows) => match write::Out::new(pipeline, output, options.output, !options.append) {
             Err(e) => Some(Stopped::Output(e)),
             Ok(out) => {
                 batch.out = Some(out);

@@ -4,7 +4,7 @@
 //! runs that take different times.
 
 use asterism::Engine;
-use asterism::batch::{self, Format, Hooks, Options};
+use asterism::batch::{self, Hooks, Options};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -138,7 +138,7 @@ async fn waits(ordered: bool) -> Vec<i64> {
             Ok(())
         }
     }
-    let options = Options { input: Format::Ndjson, output: Format::Ndjson, concurrency: 4, ordered, fail_fast: false };
+    let options = Options { concurrency: 4, ordered, ..Options::default() };
     let input = Box::new(std::io::Cursor::new(rows.as_bytes().to_vec()));
     let (_stopper, stop) = tokio::sync::watch::channel(false);
     let hooks = Hooks { failed: &mut |_, _| panic!("no row fails"), progress: &mut |_| {}, stop };
@@ -196,4 +196,55 @@ fn ctrl_c_finishes_the_rows_read_and_exits_130() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains("3 rows: 3 completed") && stderr.contains("interrupted"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn resume_after_ctrl_c_gives_what_one_uninterrupted_batch_gives() {
+    const WORKER: &str = "import json, sys, time\nfor line in sys.stdin:\n    req = json.loads(line)\n    time.sleep(0.1)\n    sys.stdout.write(json.dumps({\"id\": req[\"id\"], \"ok\": req[\"args\"][\"name\"].upper()}) + \"\\n\")\n    sys.stdout.flush()\n";
+    const MANIFEST: &str = "[modules.\"slow.shout\"]\nkind = \"process\"\nsignature = \"(name: String) -> String\"\ncommand = [\"python3\", \"worker.py\"]\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("worker.py"), WORKER).unwrap();
+    std::fs::write(dir.path().join("asterism.toml"), MANIFEST).unwrap();
+    std::fs::write(dir.path().join("p.cst"), "in name: String\nloud = shout(name)\nout loud\n").unwrap();
+    let rows: String = (0..12)
+        .map(|i| match i % 5 {
+            3 => format!("{{\"name\":{i}}}\n"),
+            _ => format!("{{\"name\":\"n{i}\"}}\n"),
+        })
+        .collect();
+    std::fs::write(dir.path().join("in.ndjson"), rows).unwrap();
+    let args = |out: &str, errors: &str| {
+        ["batch", "p.cst", "in.ndjson", "-o", out, "--errors", errors, "--concurrency", "1"].map(str::to_string)
+    };
+
+    let whole = asterism(&args("whole.ndjson", "whole-bad.ndjson").each_ref().map(String::as_str), dir.path(), None);
+    assert_eq!(whole.status.code(), Some(2), "{}", text(&whole.stderr));
+
+    let child = Command::new(env!("CARGO_BIN_EXE_asterism"))
+        .args(args("part.ndjson", "part-bad.ndjson"))
+        .current_dir(dir.path())
+        .env("ASTERISM_NO_CACHE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let first = child.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(130), "{}", text(&first.stderr));
+    let done = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default().lines().count();
+    assert!(done("part.ndjson") + done("part-bad.ndjson") < 12, "interrupted before the end");
+
+    let mut resume: Vec<String> = args("part.ndjson", "part-bad.ndjson").to_vec();
+    resume.push("--resume".into());
+    let rest = asterism(&resume.iter().map(String::as_str).collect::<Vec<_>>(), dir.path(), None);
+    assert_eq!(rest.status.code(), Some(2), "{}", text(&rest.stderr));
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert_eq!(read("part.ndjson"), read("whole.ndjson"));
+    assert_eq!(read("part-bad.ndjson"), read("whole-bad.ndjson"));
+    assert_eq!((read("whole.ndjson").lines().count(), read("whole-bad.ndjson").lines().count()), (10, 2));
+
+    let out = asterism(&["batch", "p.cst", "in.ndjson", "--resume"], dir.path(), None);
+    assert_eq!(out.status.code(), Some(10), "--resume needs -o and --errors");
 }

@@ -43,11 +43,11 @@ impl Source {
 /// What rows are read from.
 pub type Input = BufReader<Box<dyn Read + Send>>;
 
-/// The rows of `input`, read one at a time.
-pub fn rows(pipeline: &Pipeline, input: Box<dyn Read + Send>, format: Format) -> Result<Rows, String> {
+/// The rows of `input`, read one at a time; the first `skip` are read past, not converted.
+pub fn rows(pipeline: &Pipeline, input: Box<dyn Read + Send>, format: Format, skip: u64) -> Result<Rows, String> {
     let input = BufReader::with_capacity(1 << 16, input);
     Ok(match format {
-        Format::Ndjson => Rows::Lines { pipeline: pipeline.clone(), input, number: 0, line: String::new() },
+        Format::Ndjson => Rows::Lines { pipeline: pipeline.clone(), input, number: 0, skip, line: String::new() },
         Format::Csv => {
             let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
             let header: Arc<[String]> = match reader.headers() {
@@ -55,7 +55,7 @@ pub fn rows(pipeline: &Pipeline, input: Box<dyn Read + Send>, format: Format) ->
                 Err(e) => return Err(format!("cannot read the CSV header: {e}")),
             };
             let columns = columns(pipeline, &header)?;
-            Rows::Records { pipeline: pipeline.clone(), reader, header, columns, number: 0 }
+            Rows::Records { pipeline: pipeline.clone(), reader, header, columns, number: 0, skip }
         }
     })
 }
@@ -82,6 +82,7 @@ pub enum Rows {
         pipeline: Pipeline,
         input: Input,
         number: u64,
+        skip: u64,
         line: String,
     },
     Records {
@@ -90,6 +91,7 @@ pub enum Rows {
         header: Arc<[String]>,
         columns: Vec<Option<usize>>,
         number: u64,
+        skip: u64,
     },
 }
 
@@ -110,7 +112,7 @@ impl Iterator for Rows {
 
     fn next(&mut self) -> Option<Result<Row, String>> {
         match self {
-            Rows::Lines { pipeline, input, number, line } => loop {
+            Rows::Lines { pipeline, input, number, skip, line } => loop {
                 line.clear();
                 match input.read_line(line) {
                     Ok(0) => return None,
@@ -122,22 +124,32 @@ impl Iterator for Rows {
                     continue;
                 }
                 *number += 1;
+                if *number <= *skip {
+                    continue;
+                }
                 let inputs = pipeline.parse_inputs(text.as_bytes());
                 return Some(Ok(Row { number: *number, source: Source::Line(text.to_string()), inputs }));
             },
-            Rows::Records { pipeline, reader, header, columns, number } => {
+            Rows::Records { pipeline, reader, header, columns, number, skip } => loop {
                 let mut record = csv::StringRecord::new();
                 match reader.read_record(&mut record) {
-                    Ok(false) => None,
-                    Err(e) => Some(Err(format!("cannot read the CSV input: {e}"))),
+                    Ok(false) => return None,
+                    Err(e) => return Some(Err(format!("cannot read the CSV input: {e}"))),
                     Ok(true) => {
                         *number += 1;
+                        if *number <= *skip {
+                            continue;
+                        }
                         let cells: Vec<String> = record.iter().map(str::to_string).collect();
                         let inputs = record_inputs(pipeline, header, columns, &cells, *number);
-                        Some(Ok(Row { number: *number, source: Source::Record(header.clone(), cells), inputs }))
+                        return Some(Ok(Row {
+                            number: *number,
+                            source: Source::Record(header.clone(), cells),
+                            inputs,
+                        }));
                     }
                 }
-            }
+            },
         }
     }
 }

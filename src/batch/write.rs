@@ -18,13 +18,20 @@ pub enum Out {
 }
 
 impl Out {
-    /// The output, its CSV header written.
-    pub fn new(pipeline: &Pipeline, output: Box<dyn Write + Send>, format: Format) -> std::io::Result<Out> {
+    /// The output, its CSV header written when `header`.
+    pub fn new(
+        pipeline: &Pipeline,
+        output: Box<dyn Write + Send>,
+        format: Format,
+        header: bool,
+    ) -> std::io::Result<Out> {
         Ok(match format {
             Format::Ndjson => Out::Lines(output),
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(output);
-                writer.write_record(pipeline.outputs().map(|(name, _)| name))?;
+                if header {
+                    writer.write_record(pipeline.outputs().map(|(name, _)| name))?;
+                }
                 Out::Records(Box::new(writer))
             }
         })

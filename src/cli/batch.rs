@@ -2,7 +2,9 @@
 //!
 //! Formats by extension or `--format` (NDJSON when `-` names standard input or output); failed
 //! rows to `--errors FILE` as JSON lines, else on standard error; the summary on standard error
-//! (`--json`: as a document). Exit codes: 0 every row completed, 2 some row failed (or the batch
+//! (`--json`: as a document). `--resume` counts the rows an interrupted batch wrote to OUT and to
+//! the errors file — in input order, they are the first rows of the input — skips that many and
+//! appends the rest. Exit codes: 0 every row completed, 2 some row failed (or the batch
 //! stopped at one with `--fail-fast`), 1 compile error, 3 the input cannot be read as rows of the
 //! pipeline (a CSV header without an input's column), 10 usage, 74 the output cannot be written,
 //! 130 stopped by Ctrl-C (the rows started were finished and written). On a terminal, a progress
@@ -48,6 +50,10 @@ pub struct Args {
     /// Print the summary as a JSON document
     #[arg(long)]
     json: bool,
+    /// Go on with an interrupted batch: the rows already in OUT and in the --errors FILE are
+    /// skipped, and the rest appended (needs -o OUT, --errors FILE and input order)
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     modules: Manifests,
 }
@@ -92,13 +98,25 @@ pub fn batch(args: Args) -> ExitCode {
     if args.input != stdio && args.format.is_none() && Format::of(&args.input).is_none() {
         return usage_error(format!("{}: say its format with --format ndjson|csv", args.input.display()));
     }
-    let options = Options {
+    let mut options = Options {
         input: format_of(&args.input),
         output: format_of(&output_path),
         concurrency: args.concurrency.max(1),
         ordered: !args.unordered,
         fail_fast: args.fail_fast,
+        skip: 0,
+        append: false,
     };
+    if args.resume {
+        let Some(errors) = args.errors.as_deref().filter(|_| output_path != stdio && !args.unordered) else {
+            return usage_error("--resume needs -o OUT and --errors FILE, in input order (not --unordered)");
+        };
+        let done = done_rows(&output_path, options.output).and_then(|out| Ok(out + done_rows(errors, Format::Ndjson)?));
+        match done {
+            Ok(done) => (options.skip, options.append) = (done, true),
+            Err(e) => return usage_error(format!("cannot resume: {e}")),
+        }
+    }
     let source = match read(&args.pipeline).map(String::from_utf8) {
         Ok(Ok(source)) => source,
         Ok(Err(_)) => return usage_error(format!("{}: not UTF-8 text", args.pipeline.display())),
@@ -129,14 +147,14 @@ pub fn batch(args: Args) -> ExitCode {
     };
     let output: Box<dyn Write + Send> = match output_path == stdio {
         true => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
-        false => match std::fs::File::create(&output_path) {
+        false => match open(&output_path, args.resume) {
             Ok(f) => Box::new(BufWriter::with_capacity(1 << 16, f)),
             Err(e) => return usage_error(format!("{}: {e}", output_path.display())),
         },
     };
     let mut errors_file = match &args.errors {
         None => None,
-        Some(path) => match std::fs::File::create(path) {
+        Some(path) => match open(path, args.resume) {
             Ok(f) => Some(BufWriter::new(f)),
             Err(e) => return usage_error(format!("{}: {e}", path.display())),
         },
@@ -210,6 +228,33 @@ pub fn batch(args: Args) -> ExitCode {
         (None, _) if summary.failed > 0 => ExitCode::from(EXIT_FAILED),
         (None, _) => ExitCode::SUCCESS,
     }
+}
+
+/// A file to write: appended to when resuming, else created anew.
+fn open(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    match append {
+        true => std::fs::OpenOptions::new().append(true).create(true).open(path),
+        false => std::fs::File::create(path),
+    }
+}
+
+/// How many rows a file an interrupted batch wrote holds (a CSV's header not counted). A last
+/// line cut short (the batch was killed mid-write) is removed, so its row runs again.
+fn done_rows(path: &Path, format: Format) -> std::io::Result<u64> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let whole = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |at| at + 1);
+    if whole < bytes.len() {
+        std::fs::OpenOptions::new().write(true).open(path)?.set_len(whole as u64)?;
+    }
+    let bytes = &bytes[..whole];
+    Ok(match format {
+        Format::Ndjson => bytes.iter().filter(|b| **b == b'\n').count() as u64,
+        Format::Csv => csv::Reader::from_reader(bytes).records().count() as u64,
+    })
 }
 
 /// Why a row failed, in a line.

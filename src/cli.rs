@@ -13,6 +13,7 @@ mod modules;
 mod run;
 #[cfg(feature = "serve")]
 mod serve;
+mod viz;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -92,6 +93,8 @@ enum Command {
         #[command(flatten)]
         modules: Manifests,
     },
+    /// Draw the pipeline's DAG: SVG, an HTML page, Mermaid or DOT
+    Viz(viz::Args),
     /// Run PIPELINE once per row of INPUT (NDJSON or CSV), writing the outputs of each row
     Batch(batch::Args),
     /// Serve pipelines over HTTP (docs/serve.md); each FILE is compiled at start and named by its
@@ -176,6 +179,7 @@ pub fn main() -> ExitCode {
         Command::Compile { file, emit, modules } => compile::compile(&file, emit, &modules.files),
         Command::Modules { file, json, modules } => modules::modules(file.as_deref(), &modules.files, json),
         Command::Batch(args) => batch::batch(args),
+        Command::Viz(args) => viz::viz(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::serve(args),
     };

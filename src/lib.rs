@@ -25,6 +25,7 @@ pub mod plan_cache;
 pub mod render;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod viz;
 
 pub use asterism_bindings::{ManifestError, Place, Service};
 pub use asterism_lang::{Code, Severity};

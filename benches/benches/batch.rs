@@ -99,27 +99,25 @@ struct Rows {
 }
 
 impl std::io::Read for Rows {
+    /// As much as fits, as a fast producer's pipe would give.
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.at == self.line.len() {
-            if self.left == 0 {
-                return Ok(0);
+        let mut filled = 0;
+        while filled < buf.len() {
+            if self.at == self.line.len() {
+                if self.left == 0 {
+                    break;
+                }
+                self.line.clear();
+                let _ = writeln!(self.line, "{{\"name\":\"user{}\",\"n\":{}}}", self.next, self.next % 1000);
+                self.next += 1;
+                self.left = self.left.saturating_sub(self.line.len() as u64);
+                self.at = 0;
             }
-            self.line.clear();
-            let _ = writeln!(self.line, "{{\"name\":\"user{}\",\"n\":{}}}", self.next, self.next % 1000);
-            self.next += 1;
-            self.left = self.left.saturating_sub(self.line.len() as u64);
-            self.at = 0;
+            let n = (buf.len() - filled).min(self.line.len() - self.at);
+            buf[filled..filled + n].copy_from_slice(&self.line[self.at..self.at + n]);
+            self.at += n;
+            filled += n;
         }
-        let n = buf.len().min(self.line.len() - self.at);
-        buf[..n].copy_from_slice(&self.line[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
+        Ok(filled)
     }
-}
-
-/// This process's peak resident set (VmHWM), in KiB (Linux; 0 elsewhere).
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: 0 kB");
-    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
 }

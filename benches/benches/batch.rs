@@ -121,3 +121,10 @@ impl std::io::Read for Rows {
         Ok(filled)
     }
 }
+
+/// This process's peak resident set (VmHWM), in KiB (Linux; 0 elsewhere).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: 0 kB");
+    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+}

@@ -43,14 +43,8 @@ pub fn svg(graph: &Graph, layout: &Layout) -> String {
          <defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" markerWidth=\"8\" markerHeight=\"8\" \
          orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#6b6b75\"/></marker></defs>\n<g class=\"edges\">\n"
     );
-    for (from, to) in &graph.edges {
-        let (a, b) = (layout.places[*from], layout.places[*to]);
-        let (x1, y1, x2, y2) = (a.x + a.width / 2.0, a.y + HEIGHT, b.x + b.width / 2.0, b.y);
-        let mid = (y1 + y2) / 2.0;
-        let _ = writeln!(
-            out,
-            "<path class=\"edge\" d=\"M{x1:.1},{y1:.1} C{x1:.1},{mid:.1} {x2:.1},{mid:.1} {x2:.1},{y2:.1}\" marker-end=\"url(#arrow)\"/>"
-        );
+    for route in &layout.routes {
+        let _ = writeln!(out, "<path class=\"edge\" d=\"{}\" marker-end=\"url(#arrow)\"/>", path(route));
     }
     out.push_str("</g>\n<g class=\"nodes\">\n");
     for (i, (node, p)) in graph.nodes.iter().zip(&layout.places).enumerate() {
@@ -72,6 +66,28 @@ pub fn svg(graph: &Graph, layout: &Layout) -> String {
     }
     out.push_str("</g>\n</svg>\n");
     out
+}
+
+/// An edge's path: a curve from each layer's bottom to the next one's top, straight down through
+/// the virtual nodes between.
+fn path(route: &[(f64, f64)]) -> String {
+    let mut d = String::new();
+    for (k, pair) in route.windows(2).enumerate() {
+        let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
+        if k == 0 {
+            let _ = write!(d, "M{x1:.1},{y1:.1}");
+        }
+        match k % 2 {
+            0 => {
+                let mid = (y1 + y2) / 2.0;
+                let _ = write!(d, " C{x1:.1},{mid:.1} {x2:.1},{mid:.1} {x2:.1},{y2:.1}");
+            }
+            _ => {
+                let _ = write!(d, " L{x2:.1},{y2:.1}");
+            }
+        }
+    }
+    d
 }
 
 /// One page: the SVG, pan (drag) and zoom (wheel), and the details of the node under the pointer.

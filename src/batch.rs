@@ -1,6 +1,7 @@
 //! `asterism batch`: one pipeline over every row of a file, each row a run.
 //!
-//! Takes: a compiled pipeline, a reader of rows (NDJSON or CSV), a writer for the outputs, and
+//! Takes: a compiled pipeline, a reader of rows (NDJSON or CSV; a Parquet file is read as NDJSON
+//! through `parquet::reader`), a writer for the outputs (NDJSON, CSV or Parquet), and
 //! `Options`. Gives: the outputs of each completed run, in input order (or as they finish,
 //! `ordered: false`), each failed row to `failed` (its number, input, errors and the outputs it
 //! finished), and a `Summary`. Guarantees: rows stream — a thread reads and parses ahead in chunks
@@ -8,9 +9,12 @@
 //! the runs or the writer lag, so memory stays bounded whatever the file's size; a bad row never
 //! stops the batch unless `fail_fast`; once `Hooks::stop` is set no new row starts, and the runs in
 //! flight finish and are written before the batch ends; a pipeline whose modules are all synchronous runs each row
-//! in place, without the scheduler. Floors: `format`, `stats` → `read` → `write` → this face.
+//! in place, without the scheduler. Floors: `format`, `stats` → `read` → `parquet` → `write` → this
+//! face.
 
 mod format;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod read;
 mod stats;
 mod write;

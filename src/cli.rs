@@ -10,6 +10,7 @@ mod check;
 mod compile;
 mod inputs;
 mod modules;
+mod profile;
 mod run;
 #[cfg(feature = "serve")]
 mod serve;
@@ -72,6 +73,8 @@ enum Command {
         /// override its parts
         #[arg(long, value_name = "memory=SIZE,time=DURATION", value_parser = parse_resources)]
         max_resources: Option<Resources>,
+        #[command(flatten)]
+        profiling: profile::Profiling,
         #[command(flatten)]
         modules: Manifests,
     },
@@ -159,6 +162,7 @@ pub fn main() -> ExitCode {
             max_time,
             max_memory,
             max_resources,
+            profiling,
             modules,
         } => {
             let both = max_resources.unwrap_or_default();
@@ -173,6 +177,7 @@ pub fn main() -> ExitCode {
                 stream,
                 stats,
                 limits,
+                profiling,
                 modules: modules.files,
             })
         }

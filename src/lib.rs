@@ -22,6 +22,7 @@ mod manifest;
 mod observe;
 mod pipeline;
 pub mod plan_cache;
+pub mod profile;
 pub mod render;
 #[cfg(feature = "serve")]
 pub mod serve;
@@ -100,7 +101,7 @@ impl Engine {
             cache: CompileCache::default(),
             plans: Bounded::new(PLANS),
             services: Arc::new(Services::new()),
-            env: Env { reporter: reporter.clone(), limits: Limits::default(), partial: None },
+            env: Env { reporter: reporter.clone(), ..Env::default() },
             bound: Vec::new(),
             worker_reporter: Arc::new(std::sync::RwLock::new(reporter)),
         }

@@ -4,7 +4,7 @@ use crate::diagnostics::{Diagnostics, MAX_SHOWN};
 use asterism_registry::dag::DagSpec;
 use asterism_registry::{Type, Value};
 use asterism_runtime::json::{self, Layout};
-use asterism_runtime::{Env, ExecutionPlan, RunError, RunOutcome, Status};
+use asterism_runtime::{Env, ExecutionPlan, Profile, RunError, RunOutcome, Status};
 use std::sync::Arc;
 use tracing::Instrument;
 
@@ -128,6 +128,19 @@ impl Pipeline {
         let mut pipeline = self.clone();
         pipeline.env.partial = Some(Arc::new(move |index: usize, piece: &str| partial(&names[index], piece)));
         pipeline
+    }
+
+    /// This pipeline, its runs adding where their time went to `profile` (made for it:
+    /// `Profile::new(pipeline.node_count())`; see `profile::Profiler`).
+    pub fn with_profile(&self, profile: Arc<Profile>) -> Pipeline {
+        let mut pipeline = self.clone();
+        pipeline.env.profile = Some(profile);
+        pipeline
+    }
+
+    /// How many nodes the main graph has.
+    pub fn node_count(&self) -> usize {
+        self.plan.node_count()
     }
 
     /// Runs the pipeline on the current tokio runtime, yielding the pieces of outputs their modules

@@ -1,13 +1,16 @@
 //! Pictures of a pipeline (`asterism viz`): its DAG as SVG, a self-contained HTML page, Mermaid
 //! or DOT, drawn without graphviz.
 //!
-//! Takes: a compiled pipeline, its source, and its engine's registry (which calls are modules).
-//! Gives: the picture's text. Floors: `model` (what is shown) → `layout` (where) → `draw` → this
+//! Takes: a compiled pipeline, its source, its engine's registry (which calls are modules), and
+//! optionally each node's share of a profile's time (`Heat`, from `profile::Report::heat`).
+//! Gives: the picture's text (DOT is the DagSpec's own and carries no timings). Floors: `model` (what is shown) → `layout` (where) → `draw` → this
 //! face.
 
 mod draw;
 mod layout;
-mod model;
+pub(crate) mod model;
+
+pub use model::Heat;
 
 use crate::{Engine, Pipeline};
 
@@ -32,11 +35,21 @@ impl Format {
     }
 }
 
-/// The picture of `pipeline` (compiled by `engine` from `source`, named `name`) in `format`.
-pub fn draw(engine: &Engine, pipeline: &Pipeline, name: &str, source: &str, format: Format) -> String {
-    let registry = engine.registry();
-    let module = |f: &str| registry.get(f).is_some_and(|f| !f.verified && f.module.is_some());
-    let graph = || model::graph(pipeline.spec(), source, &module);
+/// How hot each node of the main graph (by index) was in a profile: `None` for no profile.
+pub type Heats<'a> = Option<&'a dyn Fn(usize) -> Option<Heat>>;
+
+/// The picture of `pipeline` (compiled by `engine` from `source`, named `name`) in `format`,
+/// coloured by `heat` when given.
+pub fn draw(engine: &Engine, pipeline: &Pipeline, name: &str, source: &str, format: Format, heat: Heats) -> String {
+    let graph = || {
+        let mut graph = graph(engine, pipeline, source);
+        if let Some(heat) = heat {
+            for node in &mut graph.nodes {
+                node.heat = node.spec.and_then(heat);
+            }
+        }
+        graph
+    };
     match format {
         Format::Dot => asterism_registry::dag::text::dot(pipeline.spec()),
         Format::Mermaid => draw::mermaid(&graph()),
@@ -49,4 +62,11 @@ pub fn draw(engine: &Engine, pipeline: &Pipeline, name: &str, source: &str, form
             draw::html(name, &graph, &layout::layout(&graph))
         }
     }
+}
+
+/// What a picture of `pipeline` shows.
+pub(crate) fn graph(engine: &Engine, pipeline: &Pipeline, source: &str) -> model::Graph {
+    let registry = engine.registry();
+    let module = |f: &str| registry.get(f).is_some_and(|f| !f.verified && f.module.is_some());
+    model::graph(pipeline.spec(), source, &module)
 }

@@ -16,7 +16,7 @@ fn engine() -> Engine {
 fn picture(format: Format) -> String {
     let engine = engine();
     let pipeline = engine.compile("p.cst", SOURCE).unwrap();
-    viz::draw(&engine, &pipeline, "p.cst", SOURCE, format)
+    viz::draw(&engine, &pipeline, "p.cst", SOURCE, format, None)
 }
 
 #[test]

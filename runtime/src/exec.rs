@@ -20,6 +20,7 @@ pub(crate) mod owner;
 
 use crate::outcome::RunError;
 use crate::plan::{ExecutionPlan, GraphPlan, Kind, NodePlan};
+use crate::services::profile::Clock;
 use crate::values::budget::Budget;
 use crate::values::ops;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots, Thunk};
@@ -48,6 +49,8 @@ pub(crate) struct RunCx<'a> {
     /// When the attempt this work belongs to times out (a higher-order call's `timeout`): its
     /// lambdas stop being called then.
     pub until: Option<Instant>,
+    /// The clock of a profiled run.
+    pub clock: Option<Clock<'a>>,
 }
 
 /// The environment of one graph invocation.

@@ -36,4 +36,5 @@ pub use plan::{ExecutionPlan, PrepareError};
 pub use run::Env;
 pub use services::batch::BatchStats;
 pub use services::cache::{self, CacheBackend, CacheStats, MemoryBackend};
+pub use services::profile::{NodeTimes, Profile};
 pub use services::{DEFAULT_CACHE, Services};

@@ -191,6 +191,19 @@ impl ExecutionPlan {
         self.graphs[0].sync
     }
 
+    /// How many nodes the main graph has (the size of a `Profile` for this plan).
+    pub fn node_count(&self) -> usize {
+        self.graphs[0].nodes.len()
+    }
+
+    /// The index of `node` in the main graph, if it is one of its nodes.
+    pub(crate) fn main_index(&self, node: &NodePlan) -> Option<usize> {
+        let nodes = &self.graphs[0].nodes;
+        let offset = (node as *const NodePlan as usize).checked_sub(nodes.as_ptr() as usize)?;
+        let i = offset / std::mem::size_of::<NodePlan>().max(1);
+        (i < nodes.len() && std::ptr::eq(&nodes[i], node)).then_some(i)
+    }
+
     /// The slots node `node` needs complete before it runs: its inputs and, for a higher-order
     /// call, the values its lambda captures (the call depends on them, SPEC §4.17).
     pub(crate) fn demands<'a>(&'a self, node: &'a NodePlan) -> impl Iterator<Item = NodeId> + 'a {

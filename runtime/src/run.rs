@@ -14,6 +14,7 @@ use crate::exec::{Frame, RunCx, lazy};
 use crate::outcome::{PartialOutputs, RunError, RunOutcome};
 use crate::plan::{ExecutionPlan, Kind, NodePlan};
 use crate::sched::{self, Handoff, Shared};
+use crate::services::profile::{Clock, Profile};
 use crate::values::budget::Budget;
 use crate::values::slot::{Scratch, Slot, State};
 use asterism_registry::dag::NodeId;
@@ -22,6 +23,7 @@ use asterism_registry::value::Value;
 use asterism_registry::{Limits, Reporter, Silent};
 use parking_lot::Mutex;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What a run is given besides its inputs.
 #[derive(Clone)]
@@ -33,18 +35,25 @@ pub struct Env {
     /// Where pieces of outputs go as their modules send them (`partial(output index, piece)`),
     /// before the outputs themselves; none when the run does not stream them.
     pub partial: Option<PartialOutputs>,
+    /// Where each node's time goes, when the run is profiled.
+    pub profile: Option<Arc<Profile>>,
 }
 
 impl std::fmt::Debug for Env {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Env").field("limits", &self.limits).field("partial", &self.partial.is_some()).finish()
+        let (partial, profile) = (self.partial.is_some(), self.profile.is_some());
+        f.debug_struct("Env")
+            .field("limits", &self.limits)
+            .field("partial", &partial)
+            .field("profile", &profile)
+            .finish()
     }
 }
 
 impl Default for Env {
     /// Notices dropped, the default budgets.
     fn default() -> Env {
-        Env { reporter: Arc::new(Silent), limits: Limits::default(), partial: None }
+        Env { reporter: Arc::new(Silent), limits: Limits::default(), partial: None, profile: None }
     }
 }
 
@@ -109,6 +118,7 @@ impl ExecutionPlan {
         let mut state = self.take_state();
         let errors = Mutex::new(Vec::new());
         let budget = Budget::new(env.limits);
+        let clock = env.profile.as_deref().map(|profile| Clock { profile, start: profile.begin() });
         let cx = RunCx {
             plan: self,
             inputs,
@@ -117,11 +127,13 @@ impl ExecutionPlan {
             reporter: &*env.reporter,
             budget: &budget,
             until: None,
+            clock,
         };
         let main = &self.graphs[0];
         let mut stop = None;
         for (i, node) in main.nodes.iter().enumerate() {
             let slots = &state.slots[..];
+            let began = clock.map(|_| Instant::now());
             let slot = if node.lazy {
                 cx.park(0, i, slots)
             } else if SYNC || !self.demands(node).any(|x| slots[x as usize].unforced().is_some()) && !node.waits {
@@ -134,7 +146,7 @@ impl ExecutionPlan {
                         Slot::of(r.map_err(|m| cx.fail(node, m)).and_then(|v| cx.charged(node, v)))
                     }
                     Some(Polled::Waiting(future)) => {
-                        stop = Some((i, Some(future)));
+                        stop = Some((i, Some((future, began))));
                         break;
                     }
                     None => {
@@ -143,6 +155,11 @@ impl ExecutionPlan {
                     }
                 }
             };
+            if let (Some(clock), Some(began)) = (clock, began)
+                && !node.inputs.iter().any(|&x| slots[x as usize].failed())
+            {
+                clock.ran(i, began, !slot.failed());
+            }
             if !self.outputs_at[i].is_empty()
                 && let Some(v) = slot.value()
             {
@@ -160,7 +177,8 @@ impl ExecutionPlan {
             let slots = std::mem::take(&mut state.slots);
             self.give_state(state);
             let handoff = Handoff { slots, at: at as NodeId, waiting };
-            return Err(Box::new(Stopped { handoff, errors: errors.into_inner(), budget }));
+            let clock = clock.map(|c| c.start);
+            return Err(Box::new(Stopped { handoff, errors: errors.into_inner(), budget, clock }));
         }
         for o in &self.outputs {
             if let Slot::Lazy(t) = &state.slots[o.node as usize]
@@ -226,9 +244,10 @@ impl ExecutionPlan {
         match pass(self, &inputs, env, sink) {
             Ok(outcome) => outcome,
             Err(stopped) => {
-                let Stopped { handoff, errors, budget } = *stopped;
+                let Stopped { handoff, errors, budget, clock } = *stopped;
+                let clock = env.profile.clone().zip(clock);
                 let reporter = (env.reporter.clone(), env.partial.clone());
-                let shared = Arc::new(Shared::new(self.clone(), inputs, reporter, budget, errors));
+                let shared = Arc::new(Shared::new(self.clone(), inputs, reporter, budget, errors, clock));
                 // Boxed: the scheduler's state is large, and a run that never waits (the common case)
                 // should not carry it, nor copy it as its future moves.
                 let slots = Box::pin(sched::resume(shared.clone(), handoff, &mut |node, slot| {
@@ -248,4 +267,6 @@ struct Stopped {
     handoff: Handoff,
     errors: Vec<RunError>,
     budget: Budget,
+    /// When a profiled run began.
+    clock: Option<Instant>,
 }

@@ -21,6 +21,7 @@ use crate::outcome::{PartialOutputs, RunError};
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
 use crate::policy::Policy;
 use crate::services::limit::{Gate, Held};
+use crate::services::profile::{Clock, Profile};
 use crate::values::budget::Budget;
 use crate::values::slot::{NodeResult, Scratch, Slot, Slots, Thunk};
 use asterism_registry::Reporter;
@@ -51,6 +52,8 @@ pub(crate) struct Shared {
     pub until: Option<Instant>,
     /// Where pieces of outputs go as their modules send them.
     pub partial: Option<PartialOutputs>,
+    /// A profiled run's profile, and when the run began.
+    pub clock: Option<(Arc<Profile>, std::time::Instant)>,
 }
 
 impl Shared {
@@ -61,6 +64,7 @@ impl Shared {
         (reporter, partial): (Arc<dyn Reporter>, Option<PartialOutputs>),
         budget: Budget,
         errors: Vec<RunError>,
+        clock: Option<(Arc<Profile>, std::time::Instant)>,
     ) -> Shared {
         let errors = Arc::new(Mutex::new(errors));
         let budget = Arc::new(budget);
@@ -74,6 +78,7 @@ impl Shared {
             held: Held::default(),
             until: None,
             partial,
+            clock,
         }
     }
 
@@ -86,6 +91,7 @@ impl Shared {
             reporter: &*self.reporter,
             budget: &self.budget,
             until: self.until,
+            clock: self.clock.as_ref().map(|(profile, start)| Clock { profile, start: *start }),
         }
     }
 
@@ -93,8 +99,8 @@ impl Shared {
     fn with_errors(&self, errors: Arc<Mutex<Vec<RunError>>>, held: Held, until: Option<Instant>) -> Arc<Shared> {
         let (plan, inputs, root, reporter, budget) =
             (self.plan.clone(), self.inputs.clone(), self.root.clone(), self.reporter.clone(), self.budget.clone());
-        let partial = self.partial.clone();
-        Arc::new(Shared { plan, inputs, errors, root, reporter, budget, held, until, partial })
+        let (partial, clock) = (self.partial.clone(), self.clock.clone());
+        Arc::new(Shared { plan, inputs, errors, root, reporter, budget, held, until, partial, clock })
     }
 
     /// The same run with a separate error list.
@@ -146,12 +152,12 @@ pub(crate) fn graph(shared: Arc<Shared>, g: GraphId, params: Vec<Value>, capture
 }
 
 /// Where a run's first pass (on the caller's thread, `ExecutionPlan::run_with`) stopped: the
-/// slots of the main graph's nodes before `at`, and node `at`, which waits — started, its
-/// module's future `waiting`, or not started.
+/// slots of the main graph's nodes before `at`, and node `at`, which waits — started (when, in a
+/// profiled run), its module's future `waiting`, or not started.
 pub(crate) struct Handoff {
     pub slots: Vec<Slot>,
     pub at: NodeId,
-    pub waiting: Option<BoxFuture<ModuleResult>>,
+    pub waiting: Option<(BoxFuture<ModuleResult>, Option<std::time::Instant>)>,
 }
 
 /// Runs the rest of the main graph from where the first pass stopped; the outputs' nodes are
@@ -182,7 +188,14 @@ pub(crate) async fn resume(
             ready.push(i as NodeId);
         }
     }
-    if let Some(future) = waiting {
+    let mut began = match shared.clock {
+        Some(_) => vec![None; plan.nodes.len()],
+        None => Vec::new(),
+    };
+    if let Some((future, started)) = waiting {
+        if let Some(b) = began.get_mut(at as usize) {
+            *b = started;
+        }
         pending.push(boxed(at, call::resumed(shared.clone(), 0, at, future)));
     }
     // A node whose input failed in the first pass fails now, without waiting for the others.
@@ -191,17 +204,19 @@ pub(crate) async fn resume(
             complete(plan, i as NodeId, Slot::Fail, &mut slots, &mut remaining, &mut ready, done);
         }
     }
-    let state = State { slots, remaining, ready, pending };
+    let state = State { slots, remaining, ready, pending, began };
     drive(&shared, 0, Frame::default(), &outputs, done, state).await
 }
 
 /// What the scheduler of one graph invocation holds: each node's slot, how many of its
-/// dependencies each node still waits for, the nodes ready to start, the futures started.
+/// dependencies each node still waits for, the nodes ready to start, the futures started, and in
+/// a profiled run's main graph when each started node began (else empty).
 struct State {
     slots: Vec<Slot>,
     remaining: Vec<u32>,
     ready: Vec<NodeId>,
     pending: FuturesUnordered<Started>,
+    began: Vec<Option<std::time::Instant>>,
 }
 
 /// Runs every node of graph `g`; `done(node, slot)` sees each node as it completes, and each
@@ -218,7 +233,8 @@ pub(crate) async fn schedule(
     let n = plan.nodes.len();
     let remaining: Vec<u32> = plan.deps.iter().map(|d| d.len() as u32).collect();
     let ready: Vec<NodeId> = (0..n as u32).rev().filter(|&i| remaining[i as usize] == 0).collect();
-    let state = State { slots: vec![Slot::Empty; n], remaining, ready, pending: FuturesUnordered::new() };
+    let pending = FuturesUnordered::new();
+    let state = State { slots: vec![Slot::Empty; n], remaining, ready, pending, began: Vec::new() };
     drive(shared, g, Frame { params, captures }, demanded, done, state).await
 }
 
@@ -233,23 +249,32 @@ async fn drive(
     state: State,
 ) -> Vec<Slot> {
     let plan = &shared.plan.graphs[g as usize];
-    let State { mut slots, mut remaining, mut ready, mut pending } = state;
+    let State { mut slots, mut remaining, mut ready, mut pending, mut began } = state;
+    let clock = shared.cx().clock.filter(|_| !began.is_empty());
     let mut scratch = Scratch::default();
     loop {
         while let Some(i) = ready.pop() {
             if !matches!(slots[i as usize], Slot::Empty) {
                 continue; // failed early through an input
             }
+            let now = clock.map(|_| std::time::Instant::now());
             let slot = match plan.nodes[i as usize].lazy {
                 true => shared.cx().park(g, i as usize, &slots),
                 false => match start(shared, g, i, &slots[..], frame, &mut scratch) {
                     Ok(slot) => slot,
                     Err(future) => {
+                        // A restarted node (its lazy inputs ran) keeps when it first began.
+                        if let Some(b) = began.get_mut(i as usize) {
+                            *b = b.or(now);
+                        }
                         pending.push(future);
                         continue;
                     }
                 },
             };
+            if let (Some(clock), Some(now)) = (clock, now) {
+                clock.ran(i as usize, now, !slot.failed());
+            }
             if let Some(t) = slot.unforced().filter(|_| demanded.contains(&i)) {
                 pending.push(Box::pin(force(shared.clone(), t.clone()).map(move |_| (i, Step::Forced))));
             }
@@ -272,6 +297,11 @@ async fn drive(
         match next {
             Some((i, Step::Done(r))) => {
                 let r = r.and_then(|v| shared.cx().charged(&plan.nodes[i as usize], v));
+                if let Some(clock) = clock
+                    && let Some(b) = began.get(i as usize).copied().flatten()
+                {
+                    clock.ran(i as usize, b, r.is_ok());
+                }
                 complete(plan, i, Slot::of(r), &mut slots, &mut remaining, &mut ready, done)
             }
             Some((i, Step::Restart)) => ready.push(i),

@@ -1,6 +1,6 @@
 //! Floor 1 of the runtime, beside `values`: what all runs of one engine share (SPEC §6.4) — named
 //! call caches (`cache`), the limiters of `concurrency` and `throttle` (`limit`), and the open
-//! batches of `batch` (`batch`).
+//! batches of `batch` (`batch`); and the per-node totals of profiled runs (`profile`).
 //!
 //! Plans resolve their caches and limiters here once, when they are prepared, so a call never
 //! looks them up. A cache name not configured by the host gets an in-memory backend on first
@@ -10,6 +10,7 @@
 pub(crate) mod batch;
 pub mod cache;
 pub(crate) mod limit;
+pub mod profile;
 
 use asterism_registry::module::Batched;
 use batch::{BatchQueue, BatchStats};

@@ -54,14 +54,17 @@ pub fn rows(pipeline: &Pipeline, input: Box<dyn Read + Send>, format: Format, sk
                 Ok(h) => h.iter().map(str::to_string).collect(),
                 Err(e) => return Err(format!("cannot read the CSV header: {e}")),
             };
-            let columns = columns(pipeline, &header)?;
+            let columns = columns(pipeline, &header, "the CSV header")?;
             Rows::Records { pipeline: pipeline.clone(), reader, header, columns, number: 0, skip }
         }
+        // Parquet's footer comes last: it is read from a file (`parquet::reader`), as NDJSON.
+        Format::Parquet => return Err("Parquet input is read from a file, as its rows' NDJSON".to_string()),
     })
 }
 
-/// Where each declared input is among the CSV columns; every input must have one unless optional.
-fn columns(pipeline: &Pipeline, header: &[String]) -> Result<Vec<Option<usize>>, String> {
+/// Where each declared input is among the columns of `what`; every input must have one unless
+/// optional.
+pub(super) fn columns(pipeline: &Pipeline, header: &[String], what: &str) -> Result<Vec<Option<usize>>, String> {
     let mut columns = Vec::new();
     let mut missing = Vec::new();
     for (name, ty) in pipeline.inputs() {
@@ -73,7 +76,7 @@ fn columns(pipeline: &Pipeline, header: &[String]) -> Result<Vec<Option<usize>>,
     }
     match missing.is_empty() {
         true => Ok(columns),
-        false => Err(format!("the CSV header has no column for the input(s) {}", missing.join(", "))),
+        false => Err(format!("{what} has no column for the input(s) {}", missing.join(", "))),
     }
 }
 

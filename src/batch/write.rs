@@ -1,8 +1,8 @@
 //! Rows out: the outputs of each completed run as an NDJSON line or a CSV record, and each failed
 //! row as a line of the errors file.
 //!
-//! Takes: the pipeline (its outputs name the CSV columns), a writer and its format. Gives: the
-//! header (CSV), then a row per completed run; for the errors file, `{"row", "input", "errors",
+//! Takes: the pipeline (its outputs name the CSV and Parquet columns), a writer and its format.
+//! Gives: the header (CSV), then a row per completed run (Parquet: `parquet::Writer`); for the errors file, `{"row", "input", "errors",
 //! "outputs"}` per failed row. Guarantees: a CSV cell of a `String` output is its text, of a
 //! missing output empty, and JSON for every other type; nothing is written for a failed row but
 //! its line in the errors file.
@@ -15,6 +15,8 @@ use std::io::Write;
 pub enum Out {
     Lines(Box<dyn Write + Send>),
     Records(Box<csv::Writer<Box<dyn Write + Send>>>),
+    #[cfg(feature = "parquet")]
+    Parquet(Box<super::parquet::Writer>),
 }
 
 impl Out {
@@ -34,6 +36,10 @@ impl Out {
                 }
                 Out::Records(Box::new(writer))
             }
+            #[cfg(feature = "parquet")]
+            Format::Parquet => Out::Parquet(Box::new(super::parquet::Writer::new(pipeline, output)?)),
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => return Err(std::io::Error::other(Format::Parquet.supported().unwrap_err())),
         })
     }
 
@@ -50,13 +56,23 @@ impl Out {
                 let cells = pipeline.outputs().map(|(name, ty)| cell(outcome.get(name), ty));
                 out.write_record(cells.collect::<Vec<String>>()).map_err(std::io::Error::other)
             }
+            #[cfg(feature = "parquet")]
+            Out::Parquet(out) => {
+                let json =
+                    |(name, ty): (&str, &Type)| outcome.get(name).map(|v| asterism_runtime::json::to_json(v, ty));
+                let values: Vec<Option<String>> = pipeline.outputs().map(json).collect();
+                out.write(pipeline, &values, line)
+            }
         }
     }
 
+    /// Writes what is held; the end of the output (a Parquet file's footer is written here).
     pub fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Out::Lines(out) => out.flush(),
             Out::Records(out) => out.flush(),
+            #[cfg(feature = "parquet")]
+            Out::Parquet(out) => out.finish(),
         }
     }
 }

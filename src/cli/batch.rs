@@ -8,7 +8,7 @@
 //! stopped at one with `--fail-fast`), 1 compile error, 3 the input cannot be read as rows of the
 //! pipeline (a CSV header without an input's column), 10 usage, 74 the output cannot be written,
 //! 130 stopped by Ctrl-C (the rows started were finished and written). On a terminal, a progress
-//! bar on standard error.
+//! bar on standard error. `--profile` / `--profile-json FILE`: where the rows' time went.
 
 use super::{
     EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, EXIT_OUTPUT, Manifests, eprint, modules, read, usage_error,
@@ -55,6 +55,8 @@ pub struct Args {
     #[arg(long)]
     resume: bool,
     #[command(flatten)]
+    profiling: super::profile::Profiling,
+    #[command(flatten)]
     modules: Manifests,
 }
 
@@ -96,11 +98,22 @@ pub fn batch(args: Args) -> ExitCode {
     let output_path = args.output.clone().unwrap_or_else(|| stdio.to_path_buf());
     let format_of = |path: &Path| args.format.or_else(|| Format::of(path)).unwrap_or(Format::Ndjson);
     if args.input != stdio && args.format.is_none() && Format::of(&args.input).is_none() {
-        return usage_error(format!("{}: say its format with --format ndjson|csv", args.input.display()));
+        return usage_error(format!("{}: say its format with --format ndjson|csv|parquet", args.input.display()));
+    }
+    let formats = format_of(&args.input).supported().and_then(|i| Ok((i, format_of(&output_path).supported()?)));
+    let (input_format, output_format) = match formats {
+        Ok(formats) => formats,
+        Err(why) => return usage_error(why),
+    };
+    if input_format == Format::Parquet && args.input == stdio {
+        return usage_error("Parquet is read from a file, not standard input (its footer comes last)");
+    }
+    if output_format == Format::Parquet && args.resume {
+        return usage_error("--resume cannot append to a Parquet file (its footer comes last)");
     }
     let mut options = Options {
-        input: format_of(&args.input),
-        output: format_of(&output_path),
+        input: input_format,
+        output: output_format,
         concurrency: args.concurrency.max(1),
         ordered: !args.unordered,
         fail_fast: args.fail_fast,
@@ -127,17 +140,32 @@ pub fn batch(args: Args) -> ExitCode {
         Err(errors) => return modules::failed(&errors, None),
     };
     engine.set_reporter(|notice: Notice| eprint(&format!("{notice}\n")));
-    let pipeline = match engine.compile(&args.pipeline.to_string_lossy(), &source) {
+    let mut profiler = args.profiling.attach(&mut engine);
+    let name = args.pipeline.to_string_lossy();
+    let pipeline = match engine.compile(&name, &source) {
         Ok(p) => p,
         Err(diagnostics) => {
             eprint(&diagnostics.render(std::io::IsTerminal::is_terminal(&std::io::stderr())));
             return ExitCode::from(EXIT_COMPILE_ERROR);
         }
     };
+    let pipeline = match &mut profiler {
+        Some(profiler) => profiler.watch(&pipeline),
+        None => pipeline,
+    };
     let read = Arc::new(AtomicU64::new(0));
     let (input, size): (Box<dyn Read + Send>, Option<u64>) = match args.input == stdio {
         true => (Box::new(Counted(std::io::stdin(), read.clone())), None),
         false => match std::fs::File::open(&args.input) {
+            #[cfg(feature = "parquet")]
+            Ok(f) if options.input == Format::Parquet => match batch::parquet::reader(f, &pipeline) {
+                // Read as its rows' NDJSON; its size says nothing of how far that is.
+                Ok(lines) => (Box::new(Counted(lines, read.clone())), None),
+                Err(why) => {
+                    eprint(&format!("error: {}: {why}\n", args.input.display()));
+                    return ExitCode::from(EXIT_INPUT_ERROR);
+                }
+            },
             Ok(f) => {
                 let size = f.metadata().ok().map(|m| m.len());
                 (Box::new(Counted(f, read.clone())), size)
@@ -145,6 +173,9 @@ pub fn batch(args: Args) -> ExitCode {
             Err(e) => return usage_error(format!("{}: {e}", args.input.display())),
         },
     };
+    if options.input == Format::Parquet {
+        options.input = Format::Ndjson; // its rows come as NDJSON lines
+    }
     let output: Box<dyn Write + Send> = match output_path == stdio {
         true => Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout())),
         false => match open(&output_path, args.resume) {
@@ -208,6 +239,9 @@ pub fn batch(args: Args) -> ExitCode {
         true => eprint(&format!("{}\n", summary.json())),
         false => eprint(&format!("{}\n", summary.text())),
     }
+    if let Err(failed) = args.profiling.finish(profiler.as_ref(), (&engine, &pipeline), &name, &source) {
+        return failed;
+    }
     match (stopped, written) {
         (Some(Stopped::Output(e)), _) => {
             eprint(&format!("error: cannot write the output: {e}\n"));
@@ -254,6 +288,7 @@ fn done_rows(path: &Path, format: Format) -> std::io::Result<u64> {
     Ok(match format {
         Format::Ndjson => bytes.iter().filter(|b| **b == b'\n').count() as u64,
         Format::Csv => csv::Reader::from_reader(bytes).records().count() as u64,
+        Format::Parquet => return Err(std::io::Error::other("a Parquet file is not resumed")),
     })
 }
 

@@ -5,7 +5,8 @@
 //! with `--json` one document on standard output; otherwise the outputs, pretty-printed, on
 //! standard output and warnings, failures and input errors on standard error; with `--stream` one
 //! JSON line per output as it is ready, then the final document. `--stats` adds the run time, the
-//! call-cache counters and the batches sent on standard error.
+//! call-cache counters and the batches sent on standard error; `--profile` where the run's time
+//! went (`--profile-json FILE` the same as a document).
 
 use super::{EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, modules, println, read, usage_error};
 use asterism::diagnostics::MAX_SHOWN;
@@ -23,6 +24,7 @@ pub struct Args {
     pub stream: bool,
     pub stats: bool,
     pub limits: asterism::Limits,
+    pub profiling: super::profile::Profiling,
     /// Module manifests given with `--modules`.
     pub modules: Vec<PathBuf>,
 }
@@ -49,6 +51,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     engine.set_reporter(|notice: Notice| eprint(&format!("{notice}\n")));
     engine.set_limits(args.limits);
+    let mut profiler = args.profiling.attach(&mut engine);
     let name = args.file.to_string_lossy();
     let (pipeline, to_cache) = match pipeline(&engine, &name, &bytes) {
         Ok(p) => p,
@@ -68,6 +71,10 @@ pub fn run(args: Args) -> ExitCode {
     if !pipeline.warnings().is_empty() {
         eprint(&pipeline.warnings().render(true));
     }
+    let pipeline = match &mut profiler {
+        Some(profiler) => profiler.watch(&pipeline),
+        None => pipeline,
+    };
     let document = inputs::document(args.file_inputs.as_deref());
     let inputs = match document.and_then(|doc| pipeline.parse_inputs_given(&doc, &pairs)) {
         Ok(inputs) => inputs,
@@ -83,6 +90,10 @@ pub fn run(args: Args) -> ExitCode {
     let code = report(&args, &name, &bytes, &outcome);
     if args.stats {
         eprint(&stats(&engine, elapsed));
+    }
+    let source = String::from_utf8_lossy(&bytes);
+    if let Err(failed) = args.profiling.finish(profiler.as_ref(), (&engine, &pipeline), &name, &source) {
+        return failed;
     }
     code
 }

@@ -1,10 +1,14 @@
-//! `asterism viz FILE [--format svg|html|mermaid|dot] [-o OUT]`: a picture of the pipeline's DAG
-//! (docs/viz.md). The format is `--format`, else OUT's extension, else SVG; without `-o` the
-//! picture goes to standard output.
+//! `asterism viz FILE [--format svg|html|mermaid|dot] [-o OUT] [--profile PROFILE.json]`: a
+//! picture of the pipeline's DAG (docs/viz.md). The format is `--format`, else OUT's extension,
+//! else SVG; without `-o` the picture goes to standard output. With `--profile` (a document of
+//! `run`/`batch --profile-json` for this pipeline) nodes are coloured by their share of the time
+//! and the critical path is outlined.
 
 use super::{EXIT_COMPILE_ERROR, Manifests, eprint, modules, println, read, usage_error};
+use asterism::Pipeline;
+use asterism::profile::Report;
 use asterism::viz::{self, Format};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -16,6 +20,9 @@ pub struct Args {
     /// Where the picture goes (standard output without it)
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
+    /// Colour the nodes by their time in PROFILE.json (written by `run`/`batch --profile-json`)
+    #[arg(long, value_name = "PROFILE.json")]
+    profile: Option<PathBuf>,
     #[command(flatten)]
     modules: Manifests,
 }
@@ -40,7 +47,14 @@ pub fn viz(args: Args) -> ExitCode {
             return ExitCode::from(EXIT_COMPILE_ERROR);
         }
     };
-    let picture = viz::draw(&engine, &pipeline, &name, &source, format);
+    let report = match args.profile.as_ref().map(|path| profile(path, &pipeline)) {
+        None => None,
+        Some(Ok(report)) => Some(report),
+        Some(Err(why)) => return usage_error(why),
+    };
+    let heat = report.as_ref().map(|r| move |node| r.heat(node));
+    let heat = heat.as_ref().map(|h| h as &dyn Fn(usize) -> Option<viz::Heat>);
+    let picture = viz::draw(&engine, &pipeline, &name, &source, format, heat);
     match &args.output {
         None => println(picture.trim_end()),
         Some(path) => {
@@ -50,4 +64,19 @@ pub fn viz(args: Args) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The profile in `path`, if it was taken of `pipeline`.
+fn profile(path: &Path, pipeline: &Pipeline) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let report = Report::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    match report.hash == pipeline.hash_hex() {
+        true => Ok(report),
+        false => Err(format!(
+            "{}: a profile of another pipeline (hash {}…; this one is {}…)",
+            path.display(),
+            report.hash.get(..12).unwrap_or(&report.hash),
+            &pipeline.hash_hex()[..12]
+        )),
+    }
 }

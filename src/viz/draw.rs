@@ -3,7 +3,8 @@
 //! Takes: a `Graph` and its `Layout`. Gives: text in each format. Guarantees: the SVG is
 //! well-formed XML with every text escaped; nodes carry their kind as a class (`input`, `module`,
 //! `operation`, `output`) and their details as a `<title>` (a tooltip) and `data-detail`; the
-//! HTML page needs nothing from the network.
+//! HTML page needs nothing from the network. Drawn with a profile, each node's fill goes from
+//! white to red with its share of the time, and the critical path is outlined in red.
 
 use super::layout::{HEIGHT, Layout};
 use super::model::{Graph, Kind};
@@ -16,6 +17,8 @@ const STYLE: &str = "\
 .operation rect{fill:#f4f4f5;stroke:#8a8a93}\
 .output rect{fill:#e7f8ef;stroke:#17915a}\
 .edge{fill:none;stroke:#6b6b75;stroke-width:1.2}\
+.critical rect{stroke:#c0162b;stroke-width:3}\
+.edge.critical{stroke:#c0162b;stroke-width:2.4}\
 text{fill:#1d1d22}";
 
 /// Text safe inside XML content and attribute values.
@@ -41,20 +44,27 @@ pub fn svg(graph: &Graph, layout: &Layout) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
          font-family=\"monospace\" font-size=\"12\">\n<style>{STYLE}</style>\n\
          <defs><marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" markerWidth=\"8\" markerHeight=\"8\" \
-         orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#6b6b75\"/></marker></defs>\n<g class=\"edges\">\n"
+         markerUnits=\"userSpaceOnUse\" orient=\"auto\"><path d=\"M0,0 L8,4 L0,8 z\" fill=\"#6b6b75\"/></marker></defs>\n<g class=\"edges\">\n"
     );
-    for route in &layout.routes {
-        let _ = writeln!(out, "<path class=\"edge\" d=\"{}\" marker-end=\"url(#arrow)\"/>", path(route));
+    let critical = |i: usize| graph.nodes[i].heat.as_ref().is_some_and(|h| h.critical);
+    for (route, &(from, to)) in layout.routes.iter().zip(&graph.edges) {
+        let class = if critical(from) && critical(to) { "edge critical" } else { "edge" };
+        let _ = writeln!(out, "<path class=\"{class}\" d=\"{}\" marker-end=\"url(#arrow)\"/>", path(route));
     }
     out.push_str("</g>\n<g class=\"nodes\">\n");
     for (i, (node, p)) in graph.nodes.iter().zip(&layout.places).enumerate() {
-        let detail = escape(&node.detail.join("\n"));
+        let lines = node.heat.iter().flat_map(|h| &h.lines);
+        let detail = escape(&node.detail.iter().chain(lines).cloned().collect::<Vec<_>>().join("\n"));
         let title = escape(&node.title);
         let rx = if node.kind == Kind::Operation { 4 } else { 12 };
+        let (critical, fill) = match &node.heat {
+            Some(h) => (if h.critical { " critical" } else { "" }, format!(" style=\"fill:{}\"", heat_colour(h.share))),
+            None => ("", String::new()),
+        };
         let _ = writeln!(
             out,
-            "<g class=\"node {}\" id=\"n{i}\" data-detail=\"{detail}\"><title>{title}\n{detail}</title>\
-             <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{HEIGHT}\" rx=\"{rx}\"/>\
+            "<g class=\"node {}{critical}\" id=\"n{i}\" data-detail=\"{detail}\"><title>{title}\n{detail}</title>\
+             <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{HEIGHT}\" rx=\"{rx}\"{fill}/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{title}</text></g>",
             node.kind.class(),
             p.x,
@@ -66,6 +76,16 @@ pub fn svg(graph: &Graph, layout: &Layout) -> String {
     }
     out.push_str("</g>\n</svg>\n");
     out
+}
+
+/// White for no time, through amber, to red for all of it (by the square root of the share, so
+/// that small shares still show).
+fn heat_colour(share: f64) -> String {
+    let t = share.clamp(0.0, 1.0).sqrt();
+    let (from, mid, to) = ((255.0, 255.0, 255.0), (255.0, 196.0, 110.0), (214.0, 48.0, 39.0));
+    let mix = |a: f64, b: f64, k: f64| (a + (b - a) * k).round() as u8;
+    let (a, b, k) = if t < 0.5 { (from, mid, t * 2.0) } else { (mid, to, t * 2.0 - 1.0) };
+    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0, k), mix(a.1, b.1, k), mix(a.2, b.2, k))
 }
 
 /// An edge's path: a curve from each layer's bottom to the next one's top, straight down through
@@ -103,7 +123,7 @@ aside{{width:22em;padding:1em;border-left:1px solid #ddd;white-space:pre-wrap;fo
 .legend span{{display:inline-block;padding:0 .4em;margin:.1em;border-radius:4px}}
 </style></head><body>
 <div id="view">{svg}</div>
-<aside><h3>{title}</h3><div class="legend"><span style="background:#e8f1ff">input</span><span style="background:#fff3e0">module call</span><span style="background:#f4f4f5">operation</span><span style="background:#e7f8ef">output</span></div><p id="details">Point at a node for its source, type and options. Drag to pan, wheel to zoom.</p></aside>
+<aside><h3>{title}</h3><div class="legend"><span style="background:#e8f1ff">input</span><span style="background:#fff3e0">module call</span><span style="background:#f4f4f5">operation</span><span style="background:#e7f8ef">output</span></div>{profiled}<p id="details">Point at a node for its source, type and options. Drag to pan, wheel to zoom.</p></aside>
 <script>
 const svg = document.querySelector('#view svg');
 const box = svg.viewBox.baseVal;
@@ -135,7 +155,12 @@ for (const node of svg.querySelectorAll('.node')) {{
 </script></body></html>
 "#,
         title = escape(name),
-        svg = svg(graph, layout)
+        svg = svg(graph, layout),
+        profiled = match graph.nodes.iter().any(|n| n.heat.is_some()) {
+            true =>
+                "<p>Coloured by each node's share of the profile's time, white to red; the critical path outlined in red.</p>",
+            false => "",
+        }
     )
 }
 
@@ -152,6 +177,10 @@ pub fn mermaid(graph: &Graph) -> String {
             Kind::Output => format!("[/\"{label}\"/]"),
         };
         let _ = writeln!(out, "  n{i}{shape}:::{}", node.kind.class());
+        if let Some(h) = &node.heat {
+            let stroke = if h.critical { ",stroke:#c0162b,stroke-width:3px" } else { "" };
+            let _ = writeln!(out, "  style n{i} fill:{}{stroke}", heat_colour(h.share));
+        }
     }
     for (from, to) in &graph.edges {
         let _ = writeln!(out, "  n{from} --> n{to}");

@@ -36,6 +36,21 @@ pub struct Node {
     pub title: String,
     /// Lines shown on hover: the source, the type, the call's options.
     pub detail: Vec<String>,
+    /// The node of the main graph it shows (none for an output).
+    pub spec: Option<usize>,
+    /// How much of the runs' time it took, when drawn with a profile.
+    pub heat: Option<Heat>,
+}
+
+/// A node's share of a profile's time, drawn as its colour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heat {
+    /// Its share of the time all nodes ran, 0 to 1.
+    pub share: f64,
+    /// Whether it lies on the critical path.
+    pub critical: bool,
+    /// Its timings, added to its details.
+    pub lines: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -86,11 +101,12 @@ pub fn graph(spec: &DagSpec, source: &str, module: &dyn Fn(&str) -> bool) -> Gra
                 graph.edges.push((from, graph.nodes.len()));
             }
         }
-        graph.nodes.push(Node { kind, title, detail });
+        graph.nodes.push(Node { kind, title, detail, spec: Some(i), heat: None });
     }
     for output in &spec.outputs {
         let ty = spec.types.get(output.ty as usize).map(|t| format!("type {t}")).into_iter().collect();
-        let node = Node { kind: Kind::Output, title: format!("out {}", output.name), detail: ty };
+        let node =
+            Node { kind: Kind::Output, title: format!("out {}", output.name), detail: ty, spec: None, heat: None };
         if let Some(from) = at.get(output.node as usize).copied().flatten() {
             graph.edges.push((from, graph.nodes.len()));
         }

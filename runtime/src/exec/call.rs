@@ -124,10 +124,13 @@ impl RunCx<'_> {
         slots: &S,
         scratch: &mut Scratch,
     ) -> NodeResult {
+        let mut tries = 0;
         let attempt = || {
+            tries += 1;
             execute(self.plan, node, call, args, self.reporter, self.budget.limits()).map_err(|m| Fault::at(node.at, m))
         };
         let settled = apply::here(policy, self.reporter, node.at, attempt);
+        self.tried(node, tries);
         self.settled(settled, slots, scratch)
     }
 
@@ -145,14 +148,26 @@ impl RunCx<'_> {
         slots: &S,
         scratch: &mut Scratch,
     ) -> NodeResult {
+        let mut tries = 0;
         let attempt = || {
+            tries += 1;
             let errors = Mutex::new(Vec::new());
             let cx = RunCx { errors: &errors, ..*self };
             let r = hof::run(&cx, node, h, args, captures, scratch);
             r.map_err(|_| Fault { errors: errors.into_inner(), timed_out: false, retry_after: None })
         };
         let settled = apply::here(policy, self.reporter, node.at, attempt);
+        self.tried(node, tries);
         self.settled(settled, slots, scratch)
+    }
+
+    /// Tells a profiled run's profile how many attempts a call of the main graph made.
+    fn tried(&self, node: &NodePlan, attempts: u32) {
+        if let Some(clock) = self.clock
+            && let Some(i) = self.plan.main_index(node)
+        {
+            clock.profile.tried(i, attempts);
+        }
     }
 
     fn settled<S: Slots + ?Sized>(&self, settled: Settled, slots: &S, scratch: &mut Scratch) -> NodeResult {

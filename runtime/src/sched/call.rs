@@ -22,7 +22,7 @@ use asterism_registry::value::Value;
 use futures_util::{FutureExt, future};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The node `i` of graph `g`, and its call plan.
@@ -213,12 +213,15 @@ pub(super) async fn module_with_policy(
     let (node, call) = call_at(plan, g, i);
     let Some(policy) = call.policy.as_deref() else { unreachable!("started only for calls with a policy") };
     let function = &plan.functions[call.function as usize].name;
+    let tries = AtomicU32::new(0);
     let attempt = || async {
+        tries.fetch_add(1, Ordering::Relaxed);
         let r = execute(plan, g, i, args.clone(), policy.timeout, &shared).await;
         r.map_err(|(m, hint)| Fault { retry_after: hint, ..Fault::at(node.at, m) })
     };
     let key = |c: &CachePlan| Some(c.key(&args));
     let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
+    tried(&shared, g, i, tries);
     settle(&shared, settled, fallback).await
 }
 
@@ -244,7 +247,9 @@ pub(super) async fn higher_order_with_policy(
         let captured: Option<Vec<&Value>> = captures.iter().map(Slot::value).collect();
         captured.map(|captured| c.key(args.iter().chain(captured)))
     };
+    let tries = AtomicU32::new(0);
     let attempt = || {
+        tries.fetch_add(1, Ordering::Relaxed);
         // Its lambdas run inside it, holding its permit, until its timeout.
         let until = policy.timeout.map(|limit| tokio::time::Instant::now() + limit);
         let isolated = shared.attempt(policy.concurrency.as_ref(), until);
@@ -255,7 +260,15 @@ pub(super) async fn higher_order_with_policy(
         }
     };
     let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
+    tried(&shared, g, i, tries);
     settle(&shared, settled, fallback).await
+}
+
+/// Tells a profiled run's profile how many attempts a call of the main graph made.
+fn tried(shared: &Shared, g: GraphId, i: NodeId, tries: AtomicU32) {
+    if let Some((profile, _)) = shared.clock.as_ref().filter(|_| g == 0) {
+        profile.tried(i as usize, tries.into_inner());
+    }
 }
 
 async fn settle(shared: &Arc<Shared>, settled: Settled, fallback: Vec<Slot>) -> NodeResult {

@@ -8,10 +8,11 @@
 //! through a bounded channel, at most `concurrency` runs are in flight, and reading waits while
 //! the runs or the writer lag, so memory stays bounded whatever the file's size; a bad row never
 //! stops the batch unless `fail_fast`; once `Hooks::stop` is set no new row starts, and the runs in
-//! flight finish and are written before the batch ends; a pipeline whose modules are all synchronous runs each row
-//! in place, without the scheduler. Floors: `format`, `stats` → `read` → `parquet` → `write` → this
-//! face.
+//! flight finish and are written before the batch ends. A pipeline whose modules are all
+//! synchronous runs its rows without the scheduler, a chunk at a time on the runtime's workers,
+//! as many chunks at once as there are cores, while this one writes. Floors: `format`, `stats` → `read` → `parquet` → `ahead`, `write` → this face.
 
+mod ahead;
 mod format;
 #[cfg(feature = "parquet")]
 pub mod parquet;
@@ -25,10 +26,13 @@ pub use stats::Summary;
 pub use write::failure as failure_json;
 
 use crate::{Outcome, Pipeline, Status};
+use ahead::{Chunks, Done};
 use futures_util::StreamExt;
 use futures_util::stream::{FuturesOrdered, FuturesUnordered};
 use std::future::Future;
 use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How a batch runs.
@@ -101,18 +105,6 @@ impl std::fmt::Display for Stopped {
     }
 }
 
-/// Rows sent to the runs at once: reading a chunk ahead keeps the channel's cost off each row.
-const CHUNK: usize = 256;
-/// Chunks read ahead of the runs.
-const AHEAD: usize = 4;
-
-/// A row run (or not: its inputs could not be read), and how long its run took.
-struct Done {
-    row: Row,
-    outcome: Option<Outcome>,
-    took: Duration,
-}
-
 /// Runs `pipeline` over the rows of `input`, writing outputs to `output` and telling `hooks` of
 /// each failed row and the progress. The summary, and why the batch stopped early, if it did.
 pub async fn run(
@@ -159,19 +151,16 @@ enum Next {
 
 impl Batch<'_, '_> {
     async fn all(&mut self, rows: read::Rows) -> Option<Stopped> {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Result<Row, String>>>(AHEAD);
-        // Not joined: the reader stops at its next chunk once the channel is gone, which may be
-        // when a pipe it is blocked on gives it a line or ends.
-        std::thread::spawn(move || read_ahead(rows, tx));
-        match self.pipeline.plan.is_sync() {
-            true => self.in_place(&mut rx).await,
-            false if self.options.ordered => self.concurrent(&mut rx, FuturesOrdered::new()).await,
-            false => self.concurrent(&mut rx, FuturesUnordered::new()).await,
+        let mut rx = ahead::spawn(rows);
+        match (self.pipeline.plan.is_sync(), self.options.ordered) {
+            (true, _) => self.in_chunks(&mut rx).await,
+            (false, true) => self.concurrent(&mut rx, FuturesOrdered::new()).await,
+            (false, false) => self.concurrent(&mut rx, FuturesUnordered::new()).await,
         }
     }
 
-    /// The next chunk of rows; none at the end of the input or once told to stop.
-    async fn chunk(&mut self, rx: &mut tokio::sync::mpsc::Receiver<Vec<Result<Row, String>>>) -> Chunk {
+    /// The next chunk; none at the end of the input or once told to stop.
+    async fn chunk<T>(&mut self, rx: &mut Chunks<T>) -> Chunk<T> {
         let stop = &mut self.hooks.stop;
         // A closed channel (its sender gone) never says stop.
         let told = async {
@@ -186,33 +175,46 @@ impl Batch<'_, '_> {
         }
     }
 
-    /// A synchronous pipeline: each row run where it is read.
-    async fn in_place(&mut self, rx: &mut tokio::sync::mpsc::Receiver<Vec<Result<Row, String>>>) -> Option<Stopped> {
+    /// A synchronous pipeline: each chunk of rows run as a task of the runtime, as many chunks at
+    /// once as the machine has cores, settled in input order. Told to stop, the chunks
+    /// running finish and are settled; halting (`fail_fast`) runs no further row.
+    async fn in_chunks(&mut self, rx: &mut Chunks<Row>) -> Option<Stopped> {
+        let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let halt = Arc::new(AtomicBool::new(false));
+        let mut running = FuturesOrdered::new();
+        let mut ended = None;
+        let mut reading = true;
         loop {
-            let chunk = match self.chunk(rx).await {
-                Chunk::Rows(rows) => rows,
-                Chunk::End => return None,
-                Chunk::Stop => return Some(Stopped::Interrupted),
-            };
-            for row in chunk {
-                if *self.hooks.stop.borrow() {
-                    return Some(Stopped::Interrupted);
-                }
-                let row = match row {
-                    Ok(row) => row,
-                    Err(why) => return Some(Stopped::Input(why)),
-                };
-                let done = match &row.inputs {
-                    Err(_) => Done { row, outcome: None, took: Duration::ZERO },
-                    Ok(inputs) => {
-                        let t = Instant::now();
-                        let outcome = self.pipeline.run_blocking(inputs);
-                        Done { took: t.elapsed(), outcome: Some(outcome), row }
+            if reading && running.len() < parallel {
+                match self.chunk(rx).await {
+                    Chunk::Rows(rows) => {
+                        let (pipeline, halt) = (self.pipeline.clone(), halt.clone());
+                        // A task of the runtime, not a blocking thread: its workers are as many
+                        // as the cores, and a chunk is short (256 runs of microseconds).
+                        running.push_back(tokio::spawn(async move {
+                            let go = |row: &Result<Row, String>| row.is_err() || !halt.load(Ordering::Relaxed);
+                            let rows = rows.into_iter().take_while(go);
+                            rows.map(|row| row.map(|row| ahead::run(&pipeline, row))).collect::<Vec<_>>()
+                        }));
                     }
+                    Chunk::End => reading = false,
+                    Chunk::Stop => (reading, ended) = (false, Some(Stopped::Interrupted)),
+                }
+                continue;
+            }
+            let Some(chunk) = running.next().await else { return ended };
+            let Ok(chunk) = chunk else { return Some(Stopped::Input("a batch thread panicked".to_string())) };
+            for done in chunk {
+                let done = match done {
+                    Ok(done) => done,
+                    Err(why) => return Some(Stopped::Input(why)),
                 };
                 match self.settle(done) {
                     Next::Go => {}
-                    Next::Halt => return None,
+                    Next::Halt => {
+                        halt.store(true, Ordering::Relaxed);
+                        return None;
+                    }
                     Next::Stop(stopped) => return Some(stopped),
                 }
             }
@@ -220,11 +222,7 @@ impl Batch<'_, '_> {
     }
 
     /// Runs that wait: up to `concurrency` in flight, settled in `queue`'s order.
-    async fn concurrent<Q>(
-        &mut self,
-        rx: &mut tokio::sync::mpsc::Receiver<Vec<Result<Row, String>>>,
-        mut queue: Q,
-    ) -> Option<Stopped>
+    async fn concurrent<Q>(&mut self, rx: &mut Chunks<Row>, mut queue: Q) -> Option<Stopped>
     where
         Q: Queue + futures_util::Stream<Item = Done> + Unpin,
     {
@@ -308,8 +306,8 @@ async fn execute(pipeline: Pipeline, row: Row) -> Done {
 }
 
 /// What the reader gave next.
-enum Chunk {
-    Rows(Vec<Result<Row, String>>),
+enum Chunk<T> {
+    Rows(Vec<Result<T, String>>),
     End,
     Stop,
 }
@@ -340,26 +338,5 @@ impl Queue for FuturesUnordered<Run> {
 
     fn size(&self) -> usize {
         self.len()
-    }
-}
-
-/// The reader thread: rows in chunks, a chunk sent when it holds `CHUNK` rows, when the runs
-/// wait for one, or when the next row may have to wait for the source (so a slow trickle of
-/// rows through a pipe is never held back); a failure to read ends it.
-fn read_ahead(mut rows: read::Rows, tx: tokio::sync::mpsc::Sender<Vec<Result<Row, String>>>) {
-    let mut chunk = Vec::with_capacity(CHUNK);
-    while let Some(row) = rows.next() {
-        let end = row.is_err();
-        chunk.push(row);
-        let idle = tx.capacity() == tx.max_capacity() || rows.drained();
-        if end || chunk.len() >= CHUNK || idle {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-            if tx.blocking_send(full).is_err() || end {
-                return;
-            }
-        }
-    }
-    if !chunk.is_empty() {
-        let _ = tx.blocking_send(chunk);
     }
 }

@@ -12,6 +12,11 @@
 //! number of rows.
 
 use asterism::Engine;
+
+/// The allocator of the `asterism` binary, for this whole benchmark (both sides).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use asterism::batch::{self, Hooks, Options};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;

@@ -22,6 +22,10 @@
 #[path = "support/client.rs"]
 mod client;
 
+/// The allocator of the `asterism` binary, for the whole benchmark (both servers and the client).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use asterism::Engine;
 use asterism::serve::{Config, Server};
 use axum::body::Bytes;

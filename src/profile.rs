@@ -46,6 +46,10 @@ pub struct Report {
     pub peak_memory_bytes: Option<u64>,
     /// The critical path's mean time per run.
     pub critical_path_ms: f64,
+    /// The output the critical path ends at, if it reaches one.
+    pub critical_output: Option<String>,
+    /// The pipeline's outputs, in order.
+    pub outputs: Vec<String>,
     /// The nodes of the picture (`viz`), in the main graph's order.
     pub nodes: Vec<NodeRow>,
     pub modules: Vec<ModuleRow>,
@@ -127,6 +131,8 @@ impl Profiler {
         // Mean time per run, in ms: what the critical path adds up.
         let weights: Vec<f64> = graph.nodes.iter().map(|n| ms(at(n.spec).running) / runs.max(1) as f64).collect();
         let (path, critical_path_ms) = critical::longest(&weights, &graph.edges);
+        let outputs: Vec<String> = pipeline.outputs().map(|(name, _)| name.to_string()).collect();
+        let critical_output = path.last().and_then(|&k| outputs.get(graph.nodes[k].output?)).cloned();
         let all: Duration = times.iter().map(|t| t.running).sum();
         let spec = pipeline.spec();
         let nodes = graph
@@ -190,6 +196,8 @@ impl Profiler {
             wall_ms: ms(self.begun.elapsed()),
             peak_memory_bytes: peak_memory(),
             critical_path_ms,
+            critical_output,
+            outputs,
             nodes,
             modules,
             caches,
@@ -211,9 +219,16 @@ impl Report {
     pub fn table(&self) -> String {
         table::text(self)
     }
+}
 
-    /// How hot node `node` of the main graph was, for `viz::draw`.
-    pub fn heat(&self, node: usize) -> Option<Heat> {
+impl viz::Heats for Report {
+    fn output(&self, output: usize) -> Option<Heat> {
+        let name = self.critical_output.as_deref()?;
+        let lines = vec!["the critical path ends here".to_string()];
+        (self.outputs.get(output)? == name).then_some(Heat { share: 0.0, critical: true, lines })
+    }
+
+    fn node(&self, node: usize) -> Option<Heat> {
         let row = self.nodes.iter().find(|r| r.node == node)?;
         let mut lines = vec![format!(
             "profile: {} calls, mean {}, total {} ({:.1}%)",

@@ -35,17 +35,29 @@ impl Format {
     }
 }
 
-/// How hot each node of the main graph (by index) was in a profile: `None` for no profile.
-pub type Heats<'a> = Option<&'a dyn Fn(usize) -> Option<Heat>>;
+/// How hot each node was in a profile (`profile::Report`).
+pub trait Heats {
+    /// Node `node` of the main graph.
+    fn node(&self, node: usize) -> Option<Heat>;
+    /// Output `output`, by index (it takes no time, but may end the critical path).
+    fn output(&self, output: usize) -> Option<Heat>;
+}
 
 /// The picture of `pipeline` (compiled by `engine` from `source`, named `name`) in `format`,
-/// coloured by `heat` when given.
-pub fn draw(engine: &Engine, pipeline: &Pipeline, name: &str, source: &str, format: Format, heat: Heats) -> String {
+/// coloured by `heats` when given.
+pub fn draw(
+    engine: &Engine,
+    pipeline: &Pipeline,
+    name: &str,
+    source: &str,
+    format: Format,
+    heats: Option<&dyn Heats>,
+) -> String {
     let graph = || {
         let mut graph = graph(engine, pipeline, source);
-        if let Some(heat) = heat {
+        if let Some(heats) = heats {
             for node in &mut graph.nodes {
-                node.heat = node.spec.and_then(heat);
+                node.heat = node.spec.and_then(|i| heats.node(i)).or_else(|| heats.output(node.output?));
             }
         }
         graph

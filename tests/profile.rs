@@ -133,7 +133,9 @@ fn run_and_batch_write_a_profile_that_viz_colours_and_checks_against_the_pipelin
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let svg = String::from_utf8(out.stdout).unwrap();
     roxmltree::Document::parse(&svg).expect("the coloured SVG is XML");
-    assert!(svg.contains("style=\"fill:#") && svg.contains("critical") && svg.contains("profile: 200 calls"), "{svg}");
+    assert!(svg.contains("style=\"fill:#") && svg.contains("profile: 200 calls"), "{svg}");
+    assert!(svg.contains("class=\"node output critical\""), "the critical path ends at the output: {svg}");
+    assert_eq!(batch.critical_output.as_deref(), Some("label"));
 
     let out = asterism(&["viz", "other.cst", "--profile", "batch.json"], dir.path());
     assert_eq!(out.status.code(), Some(10));

@@ -52,9 +52,8 @@ pub fn viz(args: Args) -> ExitCode {
         Some(Ok(report)) => Some(report),
         Some(Err(why)) => return usage_error(why),
     };
-    let heat = report.as_ref().map(|r| move |node| r.heat(node));
-    let heat = heat.as_ref().map(|h| h as &dyn Fn(usize) -> Option<viz::Heat>);
-    let picture = viz::draw(&engine, &pipeline, &name, &source, format, heat);
+    let heats = report.as_ref().map(|r| r as &dyn viz::Heats);
+    let picture = viz::draw(&engine, &pipeline, &name, &source, format, heats);
     match &args.output {
         None => println(picture.trim_end()),
         Some(path) => {

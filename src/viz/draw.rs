@@ -58,6 +58,8 @@ pub fn svg(graph: &Graph, layout: &Layout) -> String {
         let title = escape(&node.title);
         let rx = if node.kind == Kind::Operation { 4 } else { 12 };
         let (critical, fill) = match &node.heat {
+            // An output takes no time: it keeps its colour.
+            Some(h) if node.kind == Kind::Output => (if h.critical { " critical" } else { "" }, String::new()),
             Some(h) => (if h.critical { " critical" } else { "" }, format!(" style=\"fill:{}\"", heat_colour(h.share))),
             None => ("", String::new()),
         };
@@ -177,9 +179,15 @@ pub fn mermaid(graph: &Graph) -> String {
             Kind::Output => format!("[/\"{label}\"/]"),
         };
         let _ = writeln!(out, "  n{i}{shape}:::{}", node.kind.class());
-        if let Some(h) = &node.heat {
-            let stroke = if h.critical { ",stroke:#c0162b,stroke-width:3px" } else { "" };
-            let _ = writeln!(out, "  style n{i} fill:{}{stroke}", heat_colour(h.share));
+        match &node.heat {
+            Some(h) if node.kind == Kind::Output && h.critical => {
+                let _ = writeln!(out, "  style n{i} stroke:#c0162b,stroke-width:3px");
+            }
+            Some(h) if node.kind != Kind::Output => {
+                let stroke = if h.critical { ",stroke:#c0162b,stroke-width:3px" } else { "" };
+                let _ = writeln!(out, "  style n{i} fill:{}{stroke}", heat_colour(h.share));
+            }
+            _ => {}
         }
     }
     for (from, to) in &graph.edges {

@@ -38,6 +38,8 @@ pub struct Node {
     pub detail: Vec<String>,
     /// The node of the main graph it shows (none for an output).
     pub spec: Option<usize>,
+    /// The output it shows, by index (none for the other kinds).
+    pub output: Option<usize>,
     /// How much of the runs' time it took, when drawn with a profile.
     pub heat: Option<Heat>,
 }
@@ -84,6 +86,11 @@ pub fn graph(spec: &DagSpec, source: &str, module: &dyn Fn(&str) -> bool) -> Gra
             }
             // A field reads best as the source writes it: `lead.visits`.
             Op::Field { .. } | Op::Project { .. } => (Kind::Operation, clip(snippet(source, node.span), 24), None),
+            // An Int promoted to Float (SPEC §5.7): named by what it becomes.
+            Op::Convert { .. } => {
+                let ty = spec.types.get(node.ty as usize).map_or("?".to_string(), |t| t.to_string());
+                (Kind::Operation, clip(&format!("as {ty}"), 24), None)
+            }
             op => (Kind::Operation, operation(op), None),
         };
         let mut detail = Vec::new();
@@ -101,12 +108,12 @@ pub fn graph(spec: &DagSpec, source: &str, module: &dyn Fn(&str) -> bool) -> Gra
                 graph.edges.push((from, graph.nodes.len()));
             }
         }
-        graph.nodes.push(Node { kind, title, detail, spec: Some(i), heat: None });
+        graph.nodes.push(Node { kind, title, detail, spec: Some(i), output: None, heat: None });
     }
-    for output in &spec.outputs {
+    for (k, output) in spec.outputs.iter().enumerate() {
         let ty = spec.types.get(output.ty as usize).map(|t| format!("type {t}")).into_iter().collect();
-        let node =
-            Node { kind: Kind::Output, title: format!("out {}", output.name), detail: ty, spec: None, heat: None };
+        let title = format!("out {}", output.name);
+        let node = Node { kind: Kind::Output, title, detail: ty, spec: None, output: Some(k), heat: None };
         if let Some(from) = at.get(output.node as usize).copied().flatten() {
             graph.edges.push((from, graph.nodes.len()));
         }

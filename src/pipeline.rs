@@ -86,6 +86,13 @@ impl Pipeline {
         json::parse_inputs_given(json, given, &declared, &self.env.limits).map(Inputs::from_values)
     }
 
+    /// Reads the inputs object from any serde deserializer (a host language's dictionary): the
+    /// same values and messages as `parse_inputs` of the same object as JSON.
+    pub fn parse_inputs_from<'de, D: serde::Deserializer<'de>>(&self, de: D) -> Result<Inputs, Vec<String>> {
+        let declared: Vec<(&str, &Type)> = self.plan.inputs().collect();
+        json::parse_inputs_from(de, &declared, &self.env.limits).map(Inputs::from_values)
+    }
+
     /// Runs the pipeline to completion.
     pub async fn run(&self, inputs: &Inputs) -> Outcome {
         let outcome = self.plan.run(inputs.0.clone(), &self.env).await;

@@ -449,3 +449,27 @@ fn a_single_value_is_read_by_type_with_paths_in_its_problems() {
     let errs = parse_value(format!("\"{}\"", "a".repeat(1000)).as_bytes(), &Type::String, &small).unwrap_err();
     assert!(errs[0].contains("memory budget"), "{errs:?}");
 }
+
+/// Inputs read from any serde deserializer (a host language's objects) give what the same object
+/// as a JSON document gives: values, and the same messages naming the same paths.
+#[test]
+fn inputs_from_a_deserializer_match_the_document() {
+    use asterism_registry::Limits;
+    use asterism_runtime::json::{parse_inputs_from, parse_value, parse_value_from};
+    let declared =
+        [("name", Type::String), ("tags", Type::List(Type::String.into())), ("n", Type::Optional(Type::Int.into()))];
+    let show = |r: Result<Vec<Value>, Vec<String>>| {
+        r.map(|vs| vs.iter().zip(&declared).map(|(v, (_, t))| to_json(v, t)).collect::<Vec<_>>())
+    };
+    for doc in [r#"{"name": "Ada", "tags": ["a", "b"]}"#, r#"{"name": 3, "tags": ["a", 4], "n": "x"}"#, "[1]"] {
+        let value: serde_json::Value = serde_json::from_str(doc).unwrap();
+        let from = parse_inputs_from(&value, &declared, &Limits::default());
+        assert_eq!(show(from), show(parse_inputs(doc, &declared)), "{doc}");
+    }
+    let floats = Type::List(Type::Float.into());
+    let from = parse_value_from(serde_json::json!([1, 2]), &floats, &Limits::default()).unwrap();
+    let parsed = parse_value(b"[1, 2]", &floats, &Limits::default()).unwrap();
+    assert_eq!((to_json(&from, &floats), to_json(&parsed, &floats)), ("[1.0,2.0]".into(), "[1.0,2.0]".into()));
+    let wrong = parse_value_from(serde_json::json!(["x"]), &floats, &Limits::default());
+    assert_eq!(wrong.unwrap_err(), parse_value(br#"["x"]"#, &floats, &Limits::default()).unwrap_err());
+}

@@ -102,6 +102,33 @@ pub fn parse_inputs_given<N: AsRef<str>, T: Borrow<Type>>(
     found.finish()
 }
 
+/// Reads the inputs from any serde deserializer of an object — a host language's dictionary
+/// (Python's, through pythonize), a `serde_json::Value` — against the declared inputs: the same
+/// values, and the same messages, as the same object given as a JSON document.
+pub fn parse_inputs_from<'de, D: Deserializer<'de>, N: AsRef<str>, T: Borrow<Type>>(
+    de: D,
+    inputs: &[(N, T)],
+    limits: &Limits,
+) -> Result<Vec<Value>, Vec<String>> {
+    let budget = limits.max_memory;
+    let slot = || Slot { value: None, given: false, ctx: Ctx::new(budget) };
+    let mut found = Found { inputs, budget, slots: (0..inputs.len()).map(|_| slot()).collect() };
+    match Document(&mut found).deserialize(de) {
+        Err(e) if e.to_string().contains(report::OVER_BUDGET) => Err(vec![report::over_budget(budget)]),
+        Err(e) => Err(vec![report::unreadable(e.to_string())]),
+        Ok(false) => Err(vec![report::NOT_AN_OBJECT.to_owned()]),
+        Ok(true) => found.finish(),
+    }
+}
+
+/// Reads one value of type `ty` from any serde deserializer (a host function's result, say): the
+/// value, or its problems as `parse_value` gives them.
+pub fn parse_value_from<'de, D: Deserializer<'de>>(de: D, ty: &Type, limits: &Limits) -> Result<Value, Vec<String>> {
+    let mut ctx = Ctx::new(limits.max_memory);
+    let read = Given { ty, ctx: &mut ctx }.deserialize(de).map_err(|e| e.to_string());
+    checked(read, ctx, limits)
+}
+
 /// Reads `doc` as one value of type `ty` (a service's answer): the value, or its problems in
 /// document order, each naming where it is (`field 'scores[3]': expected Float, got String`), at
 /// most `MAX_PROBLEMS` of them; a document that is not JSON gives one message. Its values may
@@ -116,6 +143,11 @@ pub fn parse_value(doc: &[u8], ty: &Type, limits: &Limits) -> Result<Value, Vec<
             reference(doc, Given { ty, ctx: &mut ctx })
         }
     };
+    checked(read, ctx, limits)
+}
+
+/// A value read, or why it could not be, with the problems found on the way.
+fn checked(read: Result<Value, String>, ctx: Ctx, limits: &Limits) -> Result<Value, Vec<String>> {
     let value = match read {
         Err(detail) if detail.contains(report::OVER_BUDGET) => {
             return Err(vec![format!(

@@ -1,0 +1,80 @@
+//! Values between Python and the engine, by the engine's own rules (SPEC §8.4–§8.5).
+//!
+//! Takes: a Python dict of inputs, a Python function's result, or engine values with their types.
+//! Gives: inputs read by the engine's typed input rules through a serde view of the Python objects
+//! (pythonize) — the same values and messages as the same object in a JSON document; a numpy
+//! array or scalar given as an input is read as its `tolist()`; outputs and a module's arguments
+//! as the Python objects of their JSON (SPEC §8.4: records as dicts, optionals as `None`, unions
+//! as `{"tag", "value"}`), made by `json.loads` from the engine's JSON writer, the one rendering.
+
+use asterism::{Inputs, Outcome, Pipeline, Type, Value};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList};
+use pythonize::Depythonizer;
+
+static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Python's `json.loads` of `text`.
+pub fn json_to_python<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let loads = LOADS.get_or_try_init(py, || py.import("json")?.getattr("loads").map(Bound::unbind))?;
+    loads.bind(py).call1((text,))
+}
+
+/// The inputs of `pipeline` from a dict; the problems, as the engine words them, else.
+pub fn inputs(pipeline: &Pipeline, given: &Bound<'_, PyAny>) -> PyResult<Result<Inputs, Vec<String>>> {
+    let given = plain(given)?;
+    Ok(pipeline.parse_inputs_from(&mut Depythonizer::from_object(&given)))
+}
+
+/// A dict whose numpy values (arrays, scalars) are replaced by their `tolist()`.
+fn plain<'py>(given: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let Ok(dict) = given.cast::<PyDict>() else { return Ok(given.clone()) };
+    if !dict.values().iter().any(|v| numpy(&v)) {
+        return Ok(given.clone());
+    }
+    let copy = PyDict::new(given.py());
+    for (k, v) in dict.iter() {
+        let v = if numpy(&v) { v.call_method0("tolist")? } else { v };
+        copy.set_item(k, v)?;
+    }
+    Ok(copy.into_any())
+}
+
+/// The outputs a run finished, as a dict.
+pub fn outputs<'py>(py: Python<'py>, outcome: &Outcome) -> PyResult<Bound<'py, PyAny>> {
+    json_to_python(py, &outcome.outputs_json(asterism::Layout::Compact))
+}
+
+/// A module's arguments, as a list of Python objects.
+pub fn arguments<'py>(py: Python<'py>, args: &[Value], types: &[Type]) -> PyResult<Bound<'py, PyList>> {
+    let mut text = String::from("[");
+    for (i, (v, ty)) in args.iter().zip(types).enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        asterism_runtime::json::write_value(v, ty, asterism::Layout::Compact, &mut text);
+    }
+    text.push(']');
+    Ok(json_to_python(py, &text)?.cast_into::<PyList>()?)
+}
+
+/// A Python function's result as a value of `ty`, or why it is not one.
+pub fn result(value: &Bound<'_, PyAny>, ty: &Type, limits: &asterism::Limits) -> Result<Value, String> {
+    let value = plain_value(value).map_err(|e| e.to_string())?;
+    asterism_runtime::json::parse_value_from(&mut Depythonizer::from_object(&value), ty, limits)
+        .map_err(|problems| format!("returned a value that is not {ty}: {}", problems.join("; ")))
+}
+
+/// A numpy result as its `tolist()`.
+fn plain_value<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    match numpy(value) {
+        true => value.call_method0("tolist"),
+        false => Ok(value.clone()),
+    }
+}
+
+/// Whether `v` is a numpy array or scalar (which the serde view of Python objects cannot read).
+fn numpy(v: &Bound<'_, PyAny>) -> bool {
+    v.get_type().module().is_ok_and(|m| m == "numpy") && v.hasattr("tolist").unwrap_or(false)
+}

@@ -1,0 +1,151 @@
+//! `Pipeline`: a compiled pipeline, run from Python.
+//!
+//! Takes: a dict of inputs (`run`, `run_async`), or rows of them (`run_batch`: dicts or a
+//! pyarrow Table). Gives: the dict of outputs; for a batch, one per row in row order. Guarantees: inputs are read, and outputs made, with
+//! the GIL held; the run itself releases it, so Python threads and the pipeline's Python modules
+//! run meanwhile. A run that fails raises `RunError` (its errors, its finished outputs); inputs
+//! that do not fit the declared types raise `InputError` naming each problem.
+
+use crate::convert;
+use crate::errors::{self, InputError};
+use asterism::{Inputs, Outcome, Status};
+use futures_util::StreamExt;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use std::sync::Arc;
+
+#[pyclass(frozen, module = "asterism._native")]
+pub struct Pipeline {
+    inner: asterism::Pipeline,
+    runtime: Arc<tokio::runtime::Runtime>,
+}
+
+impl Pipeline {
+    pub fn new(inner: asterism::Pipeline, runtime: Arc<tokio::runtime::Runtime>) -> Pipeline {
+        Pipeline { inner, runtime }
+    }
+
+    fn read(&self, given: &Bound<'_, PyAny>) -> PyResult<Inputs> {
+        convert::inputs(&self.inner, given)?.map_err(|problems| {
+            let err = InputError::new_err(problems.join("; "));
+            let _ = err.value(given.py()).setattr("errors", problems);
+            err
+        })
+    }
+
+    /// The outputs of a completed run, else its `RunError`.
+    fn answer<'py>(py: Python<'py>, outcome: &Outcome) -> PyResult<Bound<'py, PyAny>> {
+        match outcome.status() {
+            Status::Completed => convert::outputs(py, outcome),
+            Status::Failed => Err(errors::run(py, outcome)),
+        }
+    }
+}
+
+#[pymethods]
+impl Pipeline {
+    /// The pipeline's hash (hex): the same source, options and module versions give the same.
+    #[getter]
+    fn hash(&self) -> String {
+        self.inner.hash_hex()
+    }
+
+    /// The declared inputs: name → type, in declaration order.
+    #[getter]
+    fn inputs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (name, ty) in self.inner.inputs() {
+            d.set_item(name, ty.to_string())?;
+        }
+        Ok(d)
+    }
+
+    /// The outputs: name → type, in output order.
+    #[getter]
+    fn outputs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (name, ty) in self.inner.outputs() {
+            d.set_item(name, ty.to_string())?;
+        }
+        Ok(d)
+    }
+
+    /// Runs the pipeline on `inputs` (a dict): the dict of its outputs.
+    fn run<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let inputs = self.read(inputs)?;
+        let outcome = py.detach(|| self.runtime.block_on(self.inner.run(&inputs)));
+        Self::answer(py, &outcome)
+    }
+
+    /// Runs the pipeline like `run`, in the running asyncio loop's default executor (the run
+    /// releases the GIL): `await pipeline.run_async(inputs)`.
+    fn run_async<'py>(slf: &Bound<'py, Self>, inputs: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let running = py.import("asyncio")?.call_method0("get_running_loop")?;
+        running.call_method1("run_in_executor", (py.None(), slf.getattr("run")?, inputs))
+    }
+
+    /// Runs the pipeline on each row of `rows` — dicts, or a `pyarrow.Table` — up to
+    /// `concurrency` runs at once: the outputs in row order, as a list of dicts (or a Table). The
+    /// first failed row raises its error, unless `return_errors`: then a failed row's place holds
+    /// its `RunError` or `InputError` (in a Table, its outputs are null and the column `error`
+    /// says why; the column is null for the other rows).
+    #[pyo3(signature = (rows, concurrency = 64, *, return_errors = false))]
+    fn run_batch<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+        concurrency: usize,
+        return_errors: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let table = rows.get_type().module().is_ok_and(|m| m.to_string().starts_with("pyarrow"));
+        let rows = if table { rows.call_method0("to_pylist")? } else { rows.clone() };
+        let mut inputs = Vec::new();
+        for row in rows.try_iter()? {
+            inputs.push(self.read(&row?));
+        }
+        let runs: Vec<Option<Inputs>> = inputs.iter().map(|r| r.as_ref().ok().cloned()).collect();
+        let pipeline = &self.inner;
+        let outcomes: Vec<Option<Outcome>> = py.detach(|| {
+            self.runtime.block_on(async {
+                let run = |i: Option<Inputs>| async move {
+                    match i {
+                        Some(i) => Some(pipeline.run(&i).await),
+                        None => None,
+                    }
+                };
+                futures_util::stream::iter(runs).map(run).buffered(concurrency.max(1)).collect().await
+            })
+        });
+        let answers = PyList::empty(py);
+        for (read, outcome) in inputs.into_iter().zip(outcomes) {
+            let answer = match (read, outcome) {
+                (Ok(_), Some(outcome)) => Self::answer(py, &outcome),
+                (read, _) => read.and_then(|_| Err(errors::AsterismError::new_err("a row was not run"))),
+            };
+            match (answer, table) {
+                (Ok(outputs), false) => answers.append(outputs)?,
+                (Ok(outputs), true) => {
+                    if return_errors {
+                        outputs.set_item("error", py.None())?;
+                    }
+                    answers.append(outputs)?
+                }
+                (Err(e), false) if return_errors => answers.append(e.into_value(py))?,
+                (Err(e), true) if return_errors => {
+                    let row = PyDict::new(py);
+                    for (name, _) in self.inner.outputs() {
+                        row.set_item(name, py.None())?;
+                    }
+                    row.set_item("error", e.value(py).str()?)?;
+                    answers.append(row)?
+                }
+                (Err(e), _) => return Err(e),
+            }
+        }
+        match table {
+            true => py.import("pyarrow")?.getattr("Table")?.call_method1("from_pylist", (answers,)),
+            false => Ok(answers.into_any()),
+        }
+    }
+}

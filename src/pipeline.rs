@@ -145,6 +145,12 @@ impl Pipeline {
         pipeline
     }
 
+    /// Whether every module it calls is synchronous: `run_blocking` then runs it on the calling
+    /// thread without any async runtime.
+    pub fn is_synchronous(&self) -> bool {
+        self.plan.is_sync()
+    }
+
     /// How many nodes the main graph has.
     pub fn node_count(&self) -> usize {
         self.plan.node_count()

@@ -5,12 +5,13 @@
 //! (pythonize) — the same values and messages as the same object in a JSON document; a numpy
 //! array or scalar given as an input is read as its `tolist()`; outputs and a module's arguments
 //! as the Python objects of their JSON (SPEC §8.4: records as dicts, optionals as `None`, unions
-//! as `{"tag", "value"}`), made by `json.loads` from the engine's JSON writer, the one rendering.
+//! as `{"tag", "value"}`), made by `json.loads` from the engine's JSON writer, the one rendering
+//! (scalar arguments, whose JSON is the scalar itself, are made directly).
 
 use asterism::{Inputs, Outcome, Pipeline, Type, Value};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pythonize::Depythonizer;
 
 static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -46,8 +47,27 @@ pub fn outputs<'py>(py: Python<'py>, outcome: &Outcome) -> PyResult<Bound<'py, P
     json_to_python(py, &outcome.outputs_json(asterism::Layout::Compact))
 }
 
-/// A module's arguments, as a list of Python objects.
-pub fn arguments<'py>(py: Python<'py>, args: &[Value], types: &[Type]) -> PyResult<Bound<'py, PyList>> {
+/// A module's arguments, as a tuple of Python objects: scalars made directly (as their JSON
+/// would read: a Float that is not finite is `None`), anything else through its JSON.
+pub fn arguments<'py>(py: Python<'py>, args: &[Value], types: &[Type]) -> PyResult<Bound<'py, PyTuple>> {
+    let scalar = |(v, ty): (&Value, &Type)| -> Option<Bound<'py, PyAny>> {
+        Some(match (ty, v) {
+            (Type::String, Value::Str(s)) => PyString::new(py, s).into_any(),
+            (Type::Int, Value::Int(n)) => n.into_pyobject(py).ok()?.into_any(),
+            (Type::Float, Value::Float(x)) if x.is_finite() => x.into_pyobject(py).ok()?.into_any(),
+            (Type::Boolean, Value::Bool(b)) => b.into_pyobject(py).ok()?.to_owned().into_any(),
+            _ => return None,
+        })
+    };
+    let direct: Option<Vec<Bound<'py, PyAny>>> = args.iter().zip(types).map(scalar).collect();
+    match direct {
+        Some(items) => PyTuple::new(py, items),
+        None => PyTuple::new(py, through_json(py, args, types)?),
+    }
+}
+
+/// Arguments as the Python objects of their JSON.
+fn through_json<'py>(py: Python<'py>, args: &[Value], types: &[Type]) -> PyResult<Bound<'py, PyList>> {
     let mut text = String::from("[");
     for (i, (v, ty)) in args.iter().zip(types).enumerate() {
         if i > 0 {

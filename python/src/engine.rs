@@ -8,6 +8,7 @@
 use crate::errors::{self, AsterismError};
 use crate::module;
 use crate::pipeline::Pipeline;
+use crate::threads::Threads;
 use asterism_registry::Signature;
 use pyo3::prelude::*;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::sync::{Arc, Mutex};
 #[pyclass(frozen, module = "asterism._native")]
 pub struct Engine {
     inner: Mutex<asterism::Engine>,
-    runtime: Arc<tokio::runtime::Runtime>,
+    runtime: Arc<Threads>,
 }
 
 impl Engine {
@@ -29,12 +30,9 @@ impl Engine {
 impl Engine {
     #[new]
     fn new() -> PyResult<Engine> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("asterism")
-            .build()
-            .map_err(|e| AsterismError::new_err(format!("cannot start the engine's threads: {e}")))?;
-        Ok(Engine { inner: Mutex::new(asterism::Engine::new()), runtime: Arc::new(runtime) })
+        let threads =
+            Threads::new().map_err(|e| AsterismError::new_err(format!("cannot start the engine's threads: {e}")))?;
+        Ok(Engine { inner: Mutex::new(asterism::Engine::new()), runtime: Arc::new(threads) })
     }
 
     /// Binds the Python callable `function` as the module `name` with `signature`, e.g.

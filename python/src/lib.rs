@@ -5,14 +5,16 @@
 //! `outputs`), and the exceptions `AsterismError` ← `CompileError` (`.diagnostics`), `RunError`
 //! (`.errors`, `.outputs`), `InputError` (`.errors`). Guarantees: the GIL is released while the engine compiles or runs;
 //! a Python function called as a module takes it only around its call; a Python exception in a
-//! module fails that node, never the interpreter. Floors: `convert` (values in and out) →
-//! `errors` → `module` (Python callables as modules) → `pipeline` → `engine` → this face.
+//! module fails that node, never the interpreter. Floors: `convert` (values in and out),
+//! `threads` → `errors` → `module` (Python callables as modules) → `pipeline` → `engine` → this
+//! face.
 
 mod convert;
 mod engine;
 mod errors;
 mod module;
 mod pipeline;
+mod threads;
 
 use pyo3::prelude::*;
 

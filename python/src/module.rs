@@ -12,7 +12,6 @@ use crate::{convert, errors};
 use asterism::{Limits, Module, ModuleError, Type, Value};
 use asterism_registry::Signature;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 use std::sync::Arc;
 
 /// The module calling `function` with the types of `signature`.
@@ -46,7 +45,6 @@ impl Call {
         Python::attach(|py| {
             let failed = |e: PyErr| ModuleError::new(errors::described(py, &e));
             let args = convert::arguments(py, args, &self.params).map_err(failed)?;
-            let args = PyTuple::new(py, args).map_err(failed)?;
             let mut out = self.function.bind(py).call1(args).map_err(failed)?;
             if let Some(run) = &self.coroutine {
                 out = run.bind(py).call1((out,)).map_err(failed)?;

@@ -3,25 +3,29 @@
 //! Takes: a dict of inputs (`run`, `run_async`), or rows of them (`run_batch`: dicts or a
 //! pyarrow Table). Gives: the dict of outputs; for a batch, one per row in row order. Guarantees: inputs are read, and outputs made, with
 //! the GIL held; the run itself releases it, so Python threads and the pipeline's Python modules
-//! run meanwhile. A run that fails raises `RunError` (its errors, its finished outputs); inputs
+//! run meanwhile, and Ctrl-C stops a run that waits (within a tenth of a second). A run that fails raises `RunError` (its errors, its finished outputs); inputs
 //! that do not fit the declared types raise `InputError` naming each problem.
 
 use crate::convert;
 use crate::errors::{self, InputError};
+use crate::threads::Threads;
 use asterism::{Inputs, Outcome, Status};
 use futures_util::StreamExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::sync::Arc;
 
+/// How long a run is waited for before Python's signal handlers get a look in.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(100);
+
 #[pyclass(frozen, module = "asterism._native")]
 pub struct Pipeline {
     inner: asterism::Pipeline,
-    runtime: Arc<tokio::runtime::Runtime>,
+    runtime: Arc<Threads>,
 }
 
 impl Pipeline {
-    pub fn new(inner: asterism::Pipeline, runtime: Arc<tokio::runtime::Runtime>) -> Pipeline {
+    pub fn new(inner: asterism::Pipeline, runtime: Arc<Threads>) -> Pipeline {
         Pipeline { inner, runtime }
     }
 
@@ -73,8 +77,20 @@ impl Pipeline {
     /// Runs the pipeline on `inputs` (a dict): the dict of its outputs.
     fn run<'py>(&self, py: Python<'py>, inputs: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let inputs = self.read(inputs)?;
-        let outcome = py.detach(|| self.runtime.block_on(self.inner.run(&inputs)));
-        Self::answer(py, &outcome)
+        if self.inner.is_synchronous() {
+            // Nothing waits: the run ends on this thread, without the runtime.
+            let outcome = py.detach(|| self.inner.run_blocking(&inputs));
+            return Self::answer(py, &outcome);
+        }
+        // Waited for in slices, so that Ctrl-C (KeyboardInterrupt) stops it between them.
+        let mut run = Box::pin(self.inner.run(&inputs));
+        loop {
+            let slice = async { tokio::time::timeout(SLICE, &mut run).await.ok() };
+            if let Some(outcome) = py.detach(|| self.runtime.block_on(slice)) {
+                return Self::answer(py, &outcome);
+            }
+            py.check_signals()?;
+        }
     }
 
     /// Runs the pipeline like `run`, in the running asyncio loop's default executor (the run

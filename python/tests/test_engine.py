@@ -175,3 +175,17 @@ def test_manifest_modules_load_and_bad_ones_explain(tmp_path):
     bad.write_text('[modules."x.y"]\nkind = "carrier-pigeon"\nsignature = "(a: Int) -> Int"\n')
     with pytest.raises(asterism.AsterismError, match="carrier-pigeon"):
         asterism.Engine().load_manifest(str(bad))
+
+
+def test_ctrl_c_stops_a_run_that_waits():
+    import _thread
+
+    engine = asterism.Engine()
+    engine.register("t.nap", lambda s: (time.sleep(s), s)[1], signature="(s: Float) -> Float")
+    p = engine.compile("in s: Float\nr = nap(s)\nout r\n")
+    threading.Timer(0.2, _thread.interrupt_main).start()
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        p.run({"s": 2.0})
+    assert time.perf_counter() - start < 1.0, "stopped within a slice, not after the 2 s call"
+    del p, engine  # dropped while the call still sleeps on its thread: no deadlock

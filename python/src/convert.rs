@@ -3,7 +3,7 @@
 //! Takes: a Python dict of inputs, a Python function's result, or engine values with their types.
 //! Gives: inputs read by the engine's typed input rules through a serde view of the Python objects
 //! (pythonize) — the same values and messages as the same object in a JSON document; a numpy
-//! array or scalar given as an input is read as its `tolist()`; outputs and a module's arguments
+//! array or scalar, anywhere in the inputs or a result, is read as its `tolist()`; outputs and a module's arguments
 //! as the Python objects of their JSON (SPEC §8.4: records as dicts, optionals as `None`, unions
 //! as `{"tag", "value"}`), made by `json.loads` from the engine's JSON writer, the one rendering
 //! (scalar arguments, whose JSON is the scalar itself, are made directly).
@@ -15,6 +15,7 @@ use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use pythonize::Depythonizer;
 
 static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static MODULES: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// Python's `json.loads` of `text`.
 pub fn json_to_python<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -28,18 +29,42 @@ pub fn inputs(pipeline: &Pipeline, given: &Bound<'_, PyAny>) -> PyResult<Result<
     Ok(pipeline.parse_inputs_from(&mut Depythonizer::from_object(&given)))
 }
 
-/// A dict whose numpy values (arrays, scalars) are replaced by their `tolist()`.
-fn plain<'py>(given: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let Ok(dict) = given.cast::<PyDict>() else { return Ok(given.clone()) };
-    if !dict.values().iter().any(|v| numpy(&v)) {
-        return Ok(given.clone());
+/// `v` with every numpy array or scalar in it, at any depth of dicts and lists, replaced by its
+/// `tolist()` (the serde view of Python objects reads only Python's own types). `v` itself when
+/// there is none, or numpy was never imported.
+fn plain<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = v.py();
+    if numpy(v) {
+        return v.call_method0("tolist");
     }
-    let copy = PyDict::new(given.py());
-    for (k, v) in dict.iter() {
-        let v = if numpy(&v) { v.call_method0("tolist")? } else { v };
-        copy.set_item(k, v)?;
+    let modules = MODULES.get_or_try_init(py, || py.import("sys")?.getattr("modules").map(Bound::unbind))?;
+    if !modules.bind(py).contains("numpy")? {
+        return Ok(v.clone());
     }
-    Ok(copy.into_any())
+    deep(v)
+}
+
+fn deep<'py>(v: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = v.py();
+    if numpy(v) {
+        return v.call_method0("tolist");
+    }
+    if let Ok(dict) = v.cast::<PyDict>() {
+        let copy = PyDict::new(py);
+        let mut changed = false;
+        for (k, item) in dict.iter() {
+            let new = deep(&item)?;
+            changed |= !new.is(&item);
+            copy.set_item(k, new)?;
+        }
+        return Ok(if changed { copy.into_any() } else { v.clone() });
+    }
+    if let Ok(list) = v.cast::<PyList>() {
+        let items: Vec<Bound<'py, PyAny>> = list.iter().map(|item| deep(&item)).collect::<PyResult<_>>()?;
+        let changed = items.iter().zip(list.iter()).any(|(new, old)| !new.is(&old));
+        return Ok(if changed { PyList::new(py, items)?.into_any() } else { v.clone() });
+    }
+    Ok(v.clone())
 }
 
 /// The outputs a run finished, as a dict.
@@ -81,17 +106,9 @@ fn through_json<'py>(py: Python<'py>, args: &[Value], types: &[Type]) -> PyResul
 
 /// A Python function's result as a value of `ty`, or why it is not one.
 pub fn result(value: &Bound<'_, PyAny>, ty: &Type, limits: &asterism::Limits) -> Result<Value, String> {
-    let value = plain_value(value).map_err(|e| e.to_string())?;
+    let value = plain(value).map_err(|e| e.to_string())?;
     asterism_runtime::json::parse_value_from(&mut Depythonizer::from_object(&value), ty, limits)
         .map_err(|problems| format!("returned a value that is not {ty}: {}", problems.join("; ")))
-}
-
-/// A numpy result as its `tolist()`.
-fn plain_value<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    match numpy(value) {
-        true => value.call_method0("tolist"),
-        false => Ok(value.clone()),
-    }
 }
 
 /// Whether `v` is a numpy array or scalar (which the serde view of Python objects cannot read).

@@ -61,6 +61,14 @@ out on
     assert got == {"lead": {"name": "a", "score": 1.0}, "total": 2, "weights": [0.5, 1.5], "note": None, "on": True}
 
 
+def test_numpy_values_read_at_any_depth_and_bad_objects_are_input_errors():
+    p = asterism.Engine().compile("type R = { v: List<Float>, k: Int }\nin r: R\nin xs: List<R>\nout r\nout xs\n")
+    got = p.run({"r": {"v": np.array([1.0, 2.0]), "k": np.int64(3)}, "xs": [{"v": np.zeros(1), "k": 1}]})
+    assert got == {"r": {"v": [1.0, 2.0], "k": 3}, "xs": [{"v": [0.0], "k": 1}]}
+    with pytest.raises(asterism.InputError, match="unsupported type object"):
+        p.run({"r": object(), "xs": []})
+
+
 def test_python_functions_are_modules_and_their_exceptions_fail_their_node_only():
     engine = asterism.Engine()
     engine.register("text.shout", lambda t: t.upper() + "!", signature="(text: String) -> String")

@@ -57,21 +57,13 @@ impl Pipeline {
     /// The declared inputs: name → type, in declaration order.
     #[getter]
     fn inputs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (name, ty) in self.inner.inputs() {
-            d.set_item(name, ty.to_string())?;
-        }
-        Ok(d)
+        typed(py, self.inner.inputs())
     }
 
     /// The outputs: name → type, in output order.
     #[getter]
     fn outputs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (name, ty) in self.inner.outputs() {
-            d.set_item(name, ty.to_string())?;
-        }
-        Ok(d)
+        typed(py, self.inner.outputs())
     }
 
     /// Runs the pipeline on `inputs` (a dict): the dict of its outputs.
@@ -164,4 +156,16 @@ impl Pipeline {
             false => Ok(answers.into_any()),
         }
     }
+}
+
+/// Names and types as a dict of name → the type's text.
+fn typed<'py, 'a>(
+    py: Python<'py>,
+    named: impl Iterator<Item = (&'a str, &'a asterism::Type)>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, ty) in named {
+        d.set_item(name, ty.to_string())?;
+    }
+    Ok(d)
 }

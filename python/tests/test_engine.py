@@ -113,10 +113,10 @@ def test_the_gil_is_released_so_python_modules_in_parallel_branches_overlap():
     start = time.perf_counter()
     ticker.start()
     assert p.run({"n": 1}) == {"a": 1, "b": 2}
-    took = time.perf_counter() - start
+    took, ticked = time.perf_counter() - start, len(ticks)
     ticker.join()
     assert took < 0.55, f"the two 0.3 s calls overlapped: {took:.2f} s"
-    assert len(ticks) == 20
+    assert ticked >= 10, f"a Python thread ran meanwhile: {ticked} ticks of 10 ms in {took:.2f} s"
 
 
 def test_async_def_functions_are_modules():

@@ -17,6 +17,7 @@
 
 pub mod batch;
 pub mod diagnostics;
+pub mod histogram;
 pub mod host;
 mod manifest;
 mod observe;

@@ -9,16 +9,16 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+/// `asterism ARGS` in `dir`, its standard streams piped.
+fn command<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>, dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_asterism"));
+    command.args(args).current_dir(dir).env("ASTERISM_NO_CACHE", "1");
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+}
+
 fn asterism(args: &[&str], dir: &std::path::Path, stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asterism"))
-        .args(args)
-        .current_dir(dir)
-        .env("ASTERISM_NO_CACHE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command(args, dir).spawn().unwrap();
     if let Some(text) = stdin {
         child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     }
@@ -162,15 +162,7 @@ fn ctrl_c_finishes_the_rows_read_and_exits_130() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("hello.cst"), HELLO).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asterism"))
-        .args(["batch", "hello.cst", "-"])
-        .current_dir(dir.path())
-        .env("ASTERISM_NO_CACHE", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command(["batch", "hello.cst", "-"], dir.path()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     // Three rows come through the pipe, then nothing: the batch runs them while it waits.
@@ -221,14 +213,7 @@ fn resume_after_ctrl_c_gives_what_one_uninterrupted_batch_gives() {
     let whole = asterism(&args("whole.ndjson", "whole-bad.ndjson").each_ref().map(String::as_str), dir.path(), None);
     assert_eq!(whole.status.code(), Some(2), "{}", text(&whole.stderr));
 
-    let child = Command::new(env!("CARGO_BIN_EXE_asterism"))
-        .args(args("part.ndjson", "part-bad.ndjson"))
-        .current_dir(dir.path())
-        .env("ASTERISM_NO_CACHE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = command(args("part.ndjson", "part-bad.ndjson"), dir.path()).stdout(Stdio::null()).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let first = child.wait_with_output().unwrap();

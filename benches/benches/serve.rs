@@ -27,6 +27,7 @@ mod client;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use asterism::Engine;
+use asterism::histogram::Histogram;
 use asterism::serve::{Config, Server};
 use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
@@ -194,7 +195,7 @@ async fn load(addr: SocketAddr, time: Duration, limit: Option<u64>) -> Outcome {
         histogram.merge(&h);
         errors += e;
     }
-    Outcome { count: histogram.count, errors, took: start.elapsed(), histogram }
+    Outcome { count: histogram.count(), errors, took: start.elapsed(), histogram }
 }
 
 /// One request, its answer read to the end; whether it was a 200.
@@ -213,62 +214,6 @@ async fn call(sender: &mut SendRequest<Full<Bytes>>, addr: SocketAddr) -> bool {
             ok && response.into_body().collect().await.is_ok()
         }
         Err(_) => false,
-    }
-}
-
-/// Request times in ns, log-linear: 64 buckets per power of two.
-struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-}
-
-impl Default for Histogram {
-    fn default() -> Histogram {
-        Histogram { buckets: vec![0; 64 * 64], count: 0 }
-    }
-}
-
-impl Histogram {
-    fn index(ns: u64) -> usize {
-        if ns < 64 {
-            return ns as usize;
-        }
-        let power = 63 - ns.leading_zeros() as usize;
-        let sub = (ns >> (power - 6)) as usize & 63;
-        ((power - 5) * 64 + sub).min(64 * 64 - 1)
-    }
-
-    /// The smallest time of bucket `i`.
-    fn value(i: usize) -> u64 {
-        if i < 64 {
-            return i as u64;
-        }
-        let (power, sub) = (i / 64 + 5, (i % 64) as u64);
-        (64 + sub) << (power - 6)
-    }
-
-    fn record(&mut self, ns: u64) {
-        self.buckets[Histogram::index(ns)] += 1;
-        self.count += 1;
-    }
-
-    fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
-            *a += b;
-        }
-        self.count += other.count;
-    }
-
-    fn quantile(&self, q: f64) -> u64 {
-        let target = (self.count as f64 * q).ceil() as u64;
-        let mut seen = 0;
-        for (i, n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen >= target.max(1) {
-                return Histogram::value(i);
-            }
-        }
-        0
     }
 }
 

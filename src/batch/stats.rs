@@ -1,7 +1,8 @@
 //! The summary of a batch: rows, completed, failed, wall time, rows per second, and the run
-//! latency's p50, p95 and p99 from a log-linear histogram (64 buckets per power of two, so a
-//! quantile is within 1/64 of the truth) of fixed size whatever the number of rows.
+//! latency's p50, p95 and p99 from a log-linear `Histogram` of fixed size whatever the number of
+//! rows.
 
+use crate::histogram::Histogram;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -60,58 +61,6 @@ impl Summary {
 impl Default for Summary {
     fn default() -> Summary {
         Summary::new()
-    }
-}
-
-/// Times in ns, 64 buckets per power of two.
-#[derive(Clone, Debug)]
-struct Histogram {
-    buckets: Vec<u64>,
-    count: u64,
-}
-
-const BUCKETS: usize = 64 * 60;
-
-impl Default for Histogram {
-    fn default() -> Histogram {
-        Histogram { buckets: vec![0; BUCKETS], count: 0 }
-    }
-}
-
-impl Histogram {
-    fn index(ns: u64) -> usize {
-        if ns < 64 {
-            return ns as usize;
-        }
-        let power = 63 - ns.leading_zeros() as usize;
-        let sub = (ns >> (power - 6)) as usize & 63;
-        ((power - 5) * 64 + sub).min(BUCKETS - 1)
-    }
-
-    /// The smallest time of bucket `i`.
-    fn value(i: usize) -> u64 {
-        if i < 64 {
-            return i as u64;
-        }
-        let (power, sub) = (i / 64 + 5, (i % 64) as u64);
-        (64 + sub) << (power - 6)
-    }
-
-    fn record(&mut self, ns: u64) {
-        self.buckets[Histogram::index(ns)] += 1;
-        self.count += 1;
-    }
-
-    fn quantile(&self, q: f64) -> u64 {
-        let target = ((self.count as f64 * q).ceil() as u64).max(1);
-        let mut seen = 0;
-        for (i, n) in self.buckets.iter().enumerate() {
-            seen += n;
-            if seen >= target {
-                return Histogram::value(i);
-            }
-        }
-        0
     }
 }
 

@@ -33,7 +33,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// How a batch runs.
 #[derive(Clone, Debug)]
@@ -250,7 +250,7 @@ impl Batch<'_, '_> {
                         break 'reading;
                     }
                 };
-                queue.add(Box::pin(execute(pipeline.clone(), row)));
+                queue.add(Box::pin(ahead::run_waiting(pipeline.clone(), row)));
                 while queue.size() >= limit {
                     let Some(done) = queue.next().await else { break };
                     match self.settle(done) {
@@ -293,16 +293,6 @@ impl Batch<'_, '_> {
             Err(e) => Next::Stop(Stopped::Output(e)),
         }
     }
-}
-
-async fn execute(pipeline: Pipeline, row: Row) -> Done {
-    let inputs = match &row.inputs {
-        Ok(inputs) => inputs.clone(),
-        Err(_) => return Done { row, outcome: None, took: Duration::ZERO },
-    };
-    let t = Instant::now();
-    let outcome = pipeline.run(&inputs).await;
-    Done { took: t.elapsed(), outcome: Some(outcome), row }
 }
 
 /// What the reader gave next.

@@ -18,7 +18,7 @@ mod table;
 
 use crate::viz::{self, Heat};
 use crate::{Engine, Pipeline};
-use asterism_runtime::Profile;
+use asterism_runtime::{NodeTimes, Profile};
 use calls::Calls;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -133,56 +133,8 @@ impl Profiler {
         let (path, critical_path_ms) = critical::longest(&weights, &graph.edges);
         let outputs: Vec<String> = pipeline.outputs().map(|(name, _)| name.to_string()).collect();
         let critical_output = path.last().and_then(|&k| outputs.get(graph.nodes[k].output?)).cloned();
-        let all: Duration = times.iter().map(|t| t.running).sum();
-        let spec = pipeline.spec();
-        let nodes = graph
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(k, n)| {
-                let i = n.spec?;
-                let t = at(Some(i));
-                let per_call = |d: Duration| us(d) / t.calls.max(1) as f64;
-                let line = spec.graphs.first().and_then(|g| g.nodes.get(i)).map_or(0, |n| n.line);
-                Some(NodeRow {
-                    node: i,
-                    title: n.title.clone(),
-                    kind: n.kind.class().to_string(),
-                    line,
-                    calls: t.calls,
-                    failed: t.failed,
-                    total_ms: ms(t.running),
-                    mean_us: per_call(t.running),
-                    longest_us: us(t.longest),
-                    waiting_mean_us: per_call(t.waiting),
-                    share: if all.is_zero() { 0.0 } else { t.running.as_secs_f64() / all.as_secs_f64() },
-                    retries: t.retries,
-                    cache_hits: t.cache_hits,
-                    critical: path.contains(&k),
-                })
-            })
-            .collect();
-        let batches = engine.batch_stats();
-        let modules = self
-            .calls
-            .totals()
-            .into_iter()
-            .map(|(name, t)| {
-                let b = batches.iter().find(|(f, _)| *f == name).map(|(_, b)| b.clone()).unwrap_or_default();
-                let sent: u64 = b.sizes.iter().map(|(size, n)| *size as u64 * n).sum();
-                ModuleRow {
-                    calls: t.calls,
-                    failed: t.failed,
-                    total_ms: ms(t.total),
-                    mean_us: us(t.total) / t.calls.max(1) as f64,
-                    longest_us: us(t.longest),
-                    batches: b.batches,
-                    mean_batch: sent as f64 / b.batches.max(1) as f64,
-                    largest_batch: b.sizes.keys().next_back().copied().unwrap_or(0),
-                    name,
-                }
-            })
-            .collect();
+        let nodes = node_rows(&graph, pipeline, &times, &path);
+        let modules = self.module_rows(engine);
         let caches = engine
             .call_cache_stats()
             .into_iter()
@@ -203,6 +155,67 @@ impl Profiler {
             caches,
         }
     }
+}
+
+impl Profiler {
+    /// Per module watched: calls, failures, times, and the batches sent.
+    fn module_rows(&self, engine: &Engine) -> Vec<ModuleRow> {
+        let batches = engine.batch_stats();
+        self.calls
+            .totals()
+            .into_iter()
+            .map(|(name, t)| {
+                let b = batches.iter().find(|(f, _)| *f == name).map(|(_, b)| b.clone()).unwrap_or_default();
+                let sent: u64 = b.sizes.iter().map(|(size, n)| *size as u64 * n).sum();
+                ModuleRow {
+                    calls: t.calls,
+                    failed: t.failed,
+                    total_ms: ms(t.total),
+                    mean_us: us(t.total) / t.calls.max(1) as f64,
+                    longest_us: us(t.longest),
+                    batches: b.batches,
+                    mean_batch: sent as f64 / b.batches.max(1) as f64,
+                    largest_batch: b.sizes.keys().next_back().copied().unwrap_or(0),
+                    name,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A row per node of the picture that shows a main-graph node, from its totals (`times`, by
+/// main-graph index); `path` is the critical path, by picture index.
+fn node_rows(graph: &viz::model::Graph, pipeline: &Pipeline, times: &[NodeTimes], path: &[usize]) -> Vec<NodeRow> {
+    let at = |i: usize| times.get(i).copied().unwrap_or_default();
+    let all: Duration = times.iter().map(|t| t.running).sum();
+    let spec = pipeline.spec();
+    graph
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(k, n)| {
+            let i = n.spec?;
+            let t = at(i);
+            let per_call = |d: Duration| us(d) / t.calls.max(1) as f64;
+            let line = spec.graphs.first().and_then(|g| g.nodes.get(i)).map_or(0, |n| n.line);
+            Some(NodeRow {
+                node: i,
+                title: n.title.clone(),
+                kind: n.kind.class().to_string(),
+                line,
+                calls: t.calls,
+                failed: t.failed,
+                total_ms: ms(t.running),
+                mean_us: per_call(t.running),
+                longest_us: us(t.longest),
+                waiting_mean_us: per_call(t.waiting),
+                share: if all.is_zero() { 0.0 } else { t.running.as_secs_f64() / all.as_secs_f64() },
+                retries: t.retries,
+                cache_hits: t.cache_hits,
+                critical: path.contains(&k),
+            })
+        })
+        .collect()
 }
 
 impl Report {

@@ -1,5 +1,5 @@
 //! The reader thread of a batch: rows read and parsed ahead of the runs, through a bounded
-//! channel; and a synchronous pipeline's run of one row.
+//! channel; and the run of one row (`run` on this thread, `run_waiting` on the async runtime).
 //!
 //! Takes: the rows. Gives: chunks of them, a chunk sent when it holds `CHUNK` rows or when
 //! the next row may have to wait for the source (so a slow trickle of rows through a pipe is never
@@ -36,6 +36,17 @@ pub fn run(pipeline: &Pipeline, row: Row) -> Done {
             Done { took: t.elapsed(), outcome: Some(outcome), row }
         }
     }
+}
+
+/// Runs `row` of a pipeline whose calls wait, on the async runtime.
+pub async fn run_waiting(pipeline: Pipeline, row: Row) -> Done {
+    let inputs = match &row.inputs {
+        Ok(inputs) => inputs.clone(),
+        Err(_) => return Done { row, outcome: None, took: Duration::ZERO },
+    };
+    let t = Instant::now();
+    let outcome = pipeline.run(&inputs).await;
+    Done { took: t.elapsed(), outcome: Some(outcome), row }
 }
 
 /// Starts the thread reading `rows`. Not joined: it stops at its next chunk once the receiver is

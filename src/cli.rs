@@ -6,6 +6,7 @@
 //! error: the reader has what it wanted), with `error: cannot write output: …` on standard error.
 
 mod batch;
+mod cache;
 mod check;
 mod compile;
 mod inputs;
@@ -73,10 +74,16 @@ enum Command {
         /// override its parts
         #[arg(long, value_name = "memory=SIZE,time=DURATION", value_parser = parse_resources)]
         max_resources: Option<Resources>,
+        /// After the run, say on standard error for each call why it ran or did not: executed,
+        /// served by its cache (from which tier), joined an identical call, or skipped and why
+        #[arg(long)]
+        explain: bool,
         #[command(flatten)]
         profiling: profile::Profiling,
         #[command(flatten)]
         modules: Manifests,
+        #[command(flatten)]
+        caching: Caching,
     },
     /// Parse and type-check FILE ('-' reads standard input)
     Check {
@@ -104,6 +111,9 @@ enum Command {
     /// stem (examples/hello.cst is 'hello'). API keys come from ASTERISM_API_KEYS="key:Role,…"
     #[cfg(feature = "serve")]
     Serve(serve::Args),
+    /// Show or empty the call caches that outlive a process (disk, Redis) the manifest declares
+    /// or --cache-dir names
+    Cache(cache::Args),
     /// List the modules bound by the manifests of FILE (or of this folder)
     Modules {
         file: Option<PathBuf>,
@@ -122,6 +132,15 @@ pub struct Manifests {
     /// in the working directory
     #[arg(long = "modules", value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// Where call results are kept beyond the process.
+#[derive(Debug, Default, clap::Args)]
+pub struct Caching {
+    /// Keep call results (`with cache`) on disk in DIR, shared by every process that names it:
+    /// caches the manifest does not declare become memory in front of DIR
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The products `compile --emit` can print.
@@ -162,8 +181,10 @@ pub fn main() -> ExitCode {
             max_time,
             max_memory,
             max_resources,
+            explain,
             profiling,
             modules,
+            caching,
         } => {
             let both = max_resources.unwrap_or_default();
             let mut limits = asterism::Limits::default();
@@ -177,13 +198,16 @@ pub fn main() -> ExitCode {
                 stream,
                 stats,
                 limits,
+                explain,
                 profiling,
                 modules: modules.files,
+                cache_dir: caching.cache_dir,
             })
         }
         Command::Compile { file, emit, modules } => compile::compile(&file, emit, &modules.files),
         Command::Modules { file, json, modules } => modules::modules(file.as_deref(), &modules.files, json),
         Command::Batch(args) => batch::batch(args),
+        Command::Cache(args) => cache::cache(args),
         Command::Viz(args) => viz::viz(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::serve(args),

@@ -16,7 +16,10 @@
 //! ```
 
 pub mod batch;
+pub mod cache;
 pub mod diagnostics;
+pub mod explain;
+mod files;
 pub mod histogram;
 pub mod host;
 mod manifest;
@@ -35,7 +38,10 @@ pub use asterism_registry::dag::DagSpec;
 pub use asterism_registry::limits;
 pub use asterism_registry::{Limits, Module, ModuleError, Notice, NoticeKind, Reporter, Silent, Type, Value};
 pub use asterism_runtime::json::Layout;
-pub use asterism_runtime::{BatchStats, CacheBackend, CacheStats, MemoryBackend, PrepareError, RunError, Status};
+pub use asterism_runtime::{
+    BatchStats, CacheBackend, CacheStats, MemoryBackend, NodeTimes, PrepareError, Profile, RunError, Status, TierStats,
+    Tiered,
+};
 pub use diagnostics::Diagnostics;
 pub use manifest::BoundModule;
 pub use observe::CallObserver;
@@ -63,6 +69,9 @@ pub struct Engine {
     /// The modules manifests bound, and the reporter their workers' standard error goes to.
     bound: Vec<BoundModule>,
     worker_reporter: manifest::SharedReporter,
+    /// The call caches manifests declared and `--cache-dir` made, and that folder.
+    caches: Vec<cache::Built>,
+    cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Engine {
@@ -83,6 +92,7 @@ impl Reporter for Traced {
                 tracing::warn!(target: "asterism", line = notice.line, "{} (on_error: log)", notice.message)
             }
             NoticeKind::Worker => tracing::info!(target: "asterism::worker", "{}", notice.message),
+            NoticeKind::Cache => tracing::warn!(target: "asterism::cache", "{}", notice.message),
         }
     }
 }
@@ -105,6 +115,8 @@ impl Engine {
             env: Env { reporter: reporter.clone(), ..Env::default() },
             bound: Vec::new(),
             worker_reporter: Arc::new(std::sync::RwLock::new(reporter)),
+            caches: Vec::new(),
+            cache_dir: None,
         }
     }
 
@@ -239,7 +251,8 @@ impl Engine {
         self.services.set_cache_backend(name, backend);
     }
 
-    /// Hits, misses and entries of each call cache (`with cache`) used so far, by backend name.
+    /// Hits, misses and each tier's counters of each call cache (`with cache`) used or
+    /// configured so far, by backend name.
     pub fn call_cache_stats(&self) -> Vec<(String, CacheStats)> {
         self.services.cache_stats()
     }

@@ -32,18 +32,22 @@ pub(crate) type SharedReporter = Arc<RwLock<Arc<dyn Reporter>>>;
 
 impl Engine {
     /// Binds the modules of the manifest at `path`: each becomes a function pipelines compiled
-    /// from now on can call. Nothing is contacted or started until a module's first call.
+    /// from now on can call; and its caches: each `[caches.NAME]` is where `cache_backend:
+    /// "NAME"` stores from now on. Nothing is contacted or started until a module's first call
+    /// (a cache's first use).
     pub fn load_manifest(&mut self, path: impl AsRef<Path>) -> Result<(), Vec<ManifestError>> {
         let reporter = self.worker_reporter.clone();
         let sink: StderrSink = Arc::new(move |module: &str, line: &str| {
             let reporter = reporter.read().map_or_else(|e| e.into_inner().clone(), |r| r.clone());
             reporter.report(Notice { kind: NoticeKind::Worker, message: format!("[{module}] {line}"), line: 0 });
         });
-        let bound = asterism_bindings::load(path.as_ref(), sink)?;
+        let loaded = asterism_bindings::load(path.as_ref(), sink)?;
         let before = &self.bound;
         let declared = |name: &str| before.iter().find(|b| b.name == name).map(|b| b.declared.clone());
-        asterism_bindings::register(&bound, &mut self.registry, &declared)?;
-        self.bound.extend(bound.into_iter().map(|b| {
+        let caches = crate::cache::build(&loaded.caches, self.cache_dir.as_deref())?;
+        asterism_bindings::register(&loaded.modules, &mut self.registry, &declared)?;
+        self.bind_caches(caches);
+        self.bound.extend(loaded.modules.into_iter().map(|b| {
             let sig = &b.entry.signature;
             BoundModule {
                 kind: b.entry.kind.name(),

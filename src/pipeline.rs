@@ -138,11 +138,16 @@ impl Pipeline {
     }
 
     /// This pipeline, its runs adding where their time went to `profile` (made for it:
-    /// `Profile::new(pipeline.node_count())`; see `profile::Profiler`).
+    /// `Profile::new(&pipeline.graph_sizes())`; see `profile::Profiler`).
     pub fn with_profile(&self, profile: Arc<Profile>) -> Pipeline {
         let mut pipeline = self.clone();
         pipeline.env.profile = Some(profile);
         pipeline
+    }
+
+    /// The profile its runs count into, if one was given (`with_profile`).
+    pub fn profile(&self) -> Option<&Profile> {
+        self.env.profile.as_deref()
     }
 
     /// Whether every module it calls is synchronous: `run_blocking` then runs it on the calling
@@ -154,6 +159,11 @@ impl Pipeline {
     /// How many nodes the main graph has.
     pub fn node_count(&self) -> usize {
         self.plan.node_count()
+    }
+
+    /// The number of nodes of each of its graphs, the main graph first (for `Profile::new`).
+    pub fn graph_sizes(&self) -> Vec<usize> {
+        self.plan.graph_sizes()
     }
 
     /// Runs the pipeline on the current tokio runtime, yielding the pieces of outputs their modules

@@ -23,10 +23,9 @@
 //! hit) are removed.
 
 use crate::DagSpec;
+use crate::files::{self, create_private_dir, read_regular};
 use asterism_registry::Registry;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 /// The first bytes of every entry.
 const MAGIC: &[u8; 8] = b"ASTPLAN\0";
@@ -79,13 +78,11 @@ impl std::fmt::Display for Damaged {
 
 /// The DagSpec stored at `path`, if there is a sound one; `Damaged` if there is another.
 pub fn load(path: &Path) -> Result<Option<DagSpec>, Damaged> {
-    let Some(bytes) = read_regular(path) else { return Ok(None) };
+    let Ok(Some((bytes, _))) = read_regular(path, MAX_ENTRY) else { return Ok(None) };
     match decode(&bytes, &key(path)) {
         Some(spec) => {
             // A hit: this entry was used most recently.
-            if let Ok(file) = std::fs::File::options().write(true).open(path) {
-                let _ = file.set_modified(SystemTime::now());
-            }
+            files::touch(path);
             Ok(Some(spec))
         }
         None => Err(Damaged(path.file_name().unwrap_or_default().to_string_lossy().into_owned())),
@@ -105,14 +102,9 @@ pub fn store(path: &Path, spec: &DagSpec) {
     bytes.extend_from_slice(&VERSION.to_le_bytes());
     bytes.extend_from_slice(&digest(&key(path), &payload));
     bytes.extend_from_slice(&payload);
-    let nonce = blake3::hash(format!("{:?}{:?}", std::process::id(), SystemTime::now()).as_bytes()).to_hex();
-    let tmp = parent.join(format!(".{}.tmp", &nonce[..16]));
-    let written = create_new(&tmp).and_then(|mut f| f.write_all(&bytes).and_then(|()| f.sync_data()));
-    if written.is_err() || std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-        return;
+    if files::write_whole(path, &bytes, true).is_ok() {
+        evict(parent, MAX_ENTRIES, MAX_TOTAL);
     }
-    evict(parent, MAX_ENTRIES, MAX_TOTAL);
 }
 
 /// What an entry is stored under: its file name.
@@ -136,82 +128,16 @@ fn decode(bytes: &[u8], key: &[u8]) -> Option<DagSpec> {
     sound.then(|| DagSpec::decode(payload).ok()).flatten()
 }
 
-/// The contents of `path` if it is a regular file of at most `MAX_ENTRY` bytes, opened without
-/// following a link and without blocking.
-fn read_regular(path: &Path) -> Option<Vec<u8>> {
-    let mut options = std::fs::File::options();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
-    }
-    let file = options.open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_ENTRY {
-        return None;
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_ENTRY + 1).read_to_end(&mut bytes).ok()?;
-    (bytes.len() as u64 <= MAX_ENTRY).then_some(bytes)
-}
-
-/// A new file at `path`, failing if anything (a file, a link) is there already.
-fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::File::options();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path)
-}
-
-/// Creates `dir` and its missing parents, readable by the user only.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
 /// Removes the least recently used entries until at most `max_entries` files of at most
 /// `max_total` bytes remain.
 fn evict(dir: &Path, max_entries: usize, max_total: u64) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "dag"))
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            Some((meta.modified().ok()?, meta.len(), e.path()))
-        })
-        .collect();
-    let mut total: u64 = files.iter().map(|f| f.1).sum();
-    if files.len() <= max_entries && total <= max_total {
-        return;
-    }
-    files.sort();
-    let mut count = files.len();
-    for (_, len, path) in files {
-        if count <= max_entries && total <= max_total {
-            break;
-        }
-        if std::fs::remove_file(&path).is_ok() {
-            count -= 1;
-            total -= len;
-        }
-    }
+    files::evict(files::list(dir, |p| p.extension().is_some_and(|x| x == "dag")), max_entries, max_total);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("asterism-plan-cache-{name}-{}", std::process::id()));

@@ -16,6 +16,7 @@ mod calls;
 mod critical;
 mod table;
 
+use crate::cache::CacheRow;
 use crate::viz::{self, Heat};
 use crate::{Engine, Pipeline};
 use asterism_runtime::{NodeTimes, Profile};
@@ -94,15 +95,6 @@ pub struct ModuleRow {
     pub largest_batch: usize,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CacheRow {
-    pub name: String,
-    pub hits: u64,
-    pub misses: u64,
-    pub entries: u64,
-}
-
 impl Profiler {
     /// Watches the calls of every module `engine` has registered; call it after the last
     /// registration and before compiling.
@@ -114,7 +106,7 @@ impl Profiler {
 
     /// `pipeline`, its runs profiled from now on.
     pub fn watch(&mut self, pipeline: &Pipeline) -> Pipeline {
-        let profile = Arc::new(Profile::new(pipeline.node_count()));
+        let profile = Arc::new(Profile::new(&pipeline.graph_sizes()));
         self.nodes = Some(profile.clone());
         self.begun = Instant::now();
         pipeline.with_profile(profile)
@@ -135,12 +127,7 @@ impl Profiler {
         let critical_output = path.last().and_then(|&k| outputs.get(graph.nodes[k].output?)).cloned();
         let nodes = node_rows(&graph, pipeline, &times, &path);
         let modules = self.module_rows(engine);
-        let caches = engine
-            .call_cache_stats()
-            .into_iter()
-            .filter(|(_, s)| s.hits + s.misses > 0)
-            .map(|(name, s)| CacheRow { name, hits: s.hits, misses: s.misses, entries: s.entries })
-            .collect();
+        let caches = engine.cache_rows().into_iter().filter(|c| c.hits + c.misses > 0).collect();
         Report {
             pipeline: name.to_string(),
             hash: pipeline.hash_hex(),

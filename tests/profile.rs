@@ -80,7 +80,7 @@ fn a_profile_names_the_slow_node_its_waiting_successor_retries_and_cache_hits() 
     let table = report.table();
     let first = table.lines().skip_while(|l| !l.contains("retries/hits")).nth(1).unwrap();
     assert!(first.starts_with('*') && first.contains(" 2 "), "the slowest row first, on the critical path:\n{table}");
-    assert!(table.contains("critical path") && table.contains("cache default: 2 hits"), "{table}");
+    assert!(table.contains("critical path") && table.contains("cache 'default': 2 hits"), "{table}");
 }
 
 #[test]

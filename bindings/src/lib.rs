@@ -19,7 +19,7 @@ mod service;
 mod tensor;
 mod wire;
 
-pub use manifest::{Entry, Kind, ManifestError, Place};
+pub use manifest::{CacheEntry, CacheSpec, Entry, Kind, ManifestError, Place};
 pub use process::StderrSink;
 pub use service::Service;
 
@@ -39,16 +39,23 @@ pub struct Bound {
 /// The largest manifest read: anything bigger is not a hand-written manifest.
 const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
+/// A manifest's modules, and its call caches as declared.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub modules: Vec<Bound>,
+    pub caches: Vec<CacheEntry>,
+}
+
 /// Reads the manifest at `path` and makes a module of each entry; workers' standard error lines
 /// go to `stderr`.
-pub fn load(path: &Path, stderr: StderrSink) -> Result<Vec<Bound>, Vec<ManifestError>> {
+pub fn load(path: &Path, stderr: StderrSink) -> Result<Loaded, Vec<ManifestError>> {
     let whole = |message: String| vec![ManifestError { at: Place { file: path.into(), line: 1, column: 1 }, message }];
     let size = std::fs::metadata(path).map_err(|e| whole(format!("cannot read the manifest: {e}")))?.len();
     if size > MAX_MANIFEST_BYTES {
         return Err(whole(format!("the manifest is larger than {} MiB", MAX_MANIFEST_BYTES >> 20)));
     }
     let text = std::fs::read_to_string(path).map_err(|e| whole(format!("cannot read the manifest: {e}")))?;
-    let entries = manifest::parse(path, &text)?;
+    let manifest::Manifest { entries, caches } = manifest::parse(path, &text)?;
     // One client (one keep-alive pool per host) for the modules of a connect timeout.
     let mut clients: HashMap<_, Arc<http::Client>> = HashMap::new();
     let mut client = |timeout| clients.entry(timeout).or_insert_with(|| Arc::new(http::Client::new(timeout))).clone();
@@ -66,7 +73,7 @@ pub fn load(path: &Path, stderr: StderrSink) -> Result<Vec<Bound>, Vec<ManifestE
         };
         bound.push(Bound { entry, module });
     }
-    Ok(bound)
+    Ok(Loaded { modules: bound, caches })
 }
 
 #[cfg(feature = "onnx")]

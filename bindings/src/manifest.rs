@@ -1,12 +1,14 @@
 //! The module manifest (`asterism.toml`): what each module is, read and checked, nothing started.
 //!
-//! Takes: a manifest's text and path. Gives: its entries in file order — qualified name, parsed
+//! Takes: a manifest's text and path. Gives: its entries in file order (and its call caches:
+//! `caches`) — qualified name, parsed
 //! signature, version, where it was declared, and the settings of its kind — or every problem
 //! found, each at the line and column it is about. Guarantees: no input panics; keys a kind does
 //! not use, unknown kinds, bad signatures, signatures a service cannot be called with (type
 //! variables, functions), malformed URLs, headers, durations and sizes are errors here, never on
 //! the first call. Nothing is contacted and no secret is read.
 
+mod caches;
 mod kserve;
 mod onnx;
 mod openai;
@@ -14,6 +16,7 @@ mod openai;
 use crate::wire;
 use asterism_registry::Signature;
 use asterism_registry::limits::{parse_duration, parse_size};
+pub use caches::{CacheEntry, CacheSpec, MAX_TIERS, MEMORY, RedisSpec, RedisUrl};
 pub use kserve::KServeSpec;
 pub use onnx::OnnxSpec;
 pub use openai::{Api, OpenAiSpec};
@@ -140,6 +143,17 @@ const MAX_BATCH: i64 = 65_536;
 struct RawFile {
     #[serde(default)]
     modules: BTreeMap<String, Spanned<RawEntry>>,
+    #[serde(default)]
+    caches: BTreeMap<String, Spanned<caches::RawCache>>,
+}
+
+/// What a manifest declares.
+#[derive(Clone, Debug, Default)]
+pub struct Manifest {
+    /// Its modules, in file order.
+    pub entries: Vec<Entry>,
+    /// Its call caches, in file order.
+    pub caches: Vec<CacheEntry>,
 }
 
 #[derive(Deserialize)]
@@ -180,7 +194,7 @@ enum Size {
 }
 
 /// Reads the manifest `text` found at `path`.
-pub fn parse(path: &Path, text: &str) -> Result<Vec<Entry>, Vec<ManifestError>> {
+pub fn parse(path: &Path, text: &str) -> Result<Manifest, Vec<ManifestError>> {
     let at = |span: Range<usize>| place(path, text, span.start);
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let message = e.message().trim_end().to_string();
@@ -189,9 +203,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Entry>, Vec<ManifestError>> 
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut entries = Vec::new();
     let mut errors = Vec::new();
-    let mut raw: Vec<(String, Spanned<RawEntry>)> = raw.modules.into_iter().collect();
-    raw.sort_by_key(|(_, e)| e.span().start);
-    for (name, entry) in raw {
+    let mut modules: Vec<(String, Spanned<RawEntry>)> = raw.modules.into_iter().collect();
+    modules.sort_by_key(|(_, e)| e.span().start);
+    for (name, entry) in modules {
         let start = entry.span().start;
         let mut problems = Problems { errors: Vec::new(), at: &at };
         if let Some(entry) = read_entry(&name, entry.into_inner(), &dir, &mut problems) {
@@ -199,7 +213,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Entry>, Vec<ManifestError>> 
         }
         errors.extend(problems.errors);
     }
-    if errors.is_empty() { Ok(entries) } else { Err(errors) }
+    let mut problems = Problems { errors: Vec::new(), at: &at };
+    let mut raw_caches: Vec<_> = raw.caches.into_iter().collect();
+    raw_caches.sort_by_key(|(_, c)| c.span().start);
+    let caches = caches::read(raw_caches, &dir, &mut problems);
+    errors.extend(problems.errors);
+    if errors.is_empty() { Ok(Manifest { entries, caches }) } else { Err(errors) }
 }
 
 /// The problems of one entry, placed by their spans.

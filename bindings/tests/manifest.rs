@@ -32,7 +32,7 @@ command = ["python3", "reverse.py"]
 instances = 2
 timeout = "5s"
 "#;
-    let entries = parse(Path::new("dir/asterism.toml"), text).unwrap();
+    let entries = parse(Path::new("dir/asterism.toml"), text).unwrap().entries;
     assert_eq!(entries.len(), 2);
     let (embed, reverse) = (&entries[0], &entries[1]);
     assert_eq!(embed.signature.to_string(), "text.embed(text: String) -> List<Float>");
@@ -96,7 +96,7 @@ fn sink() -> StderrSink {
 fn bound(dir: &Path, text: &str) -> Vec<Bound> {
     let path = dir.join("asterism.toml");
     std::fs::write(&path, text).unwrap();
-    load(&path, sink()).unwrap()
+    load(&path, sink()).unwrap().modules
 }
 
 #[test]

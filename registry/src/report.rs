@@ -17,6 +17,9 @@ pub enum NoticeKind {
     /// A line a module's worker process wrote on its standard error; the message starts with
     /// `[<module>] `.
     Worker,
+    /// A cache backend failed (a Redis server down, a full disk); calls go on uncached. Said once
+    /// per backend; the message names it.
+    Cache,
 }
 
 /// One message of a run, with the source line of the call that gave it.
@@ -35,6 +38,7 @@ impl fmt::Display for Notice {
             NoticeKind::Log => write!(f, "[asterism] {}", self.message),
             NoticeKind::OnErrorLog => write!(f, "[asterism] {} (on_error: log)", self.message),
             NoticeKind::Worker => f.write_str(&self.message),
+            NoticeKind::Cache => write!(f, "[asterism] warning: {}", self.message),
         }
     }
 }

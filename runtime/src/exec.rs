@@ -69,6 +69,9 @@ impl RunCx<'_> {
 
     /// Runs graph `g` to its result.
     pub fn graph(&self, g: GraphId, frame: Frame<'_>, scratch: &mut Scratch) -> NodeResult {
+        if let Some(clock) = self.clock {
+            clock.profile.graph_ran(g as usize);
+        }
         let plan = &self.plan.graphs[g as usize];
         let mut slots = scratch.take_slots();
         for i in 0..plan.nodes.len() {

@@ -35,6 +35,6 @@ pub use outcome::{PartialOutputs, RunError, RunOutcome, Status};
 pub use plan::{ExecutionPlan, PrepareError};
 pub use run::Env;
 pub use services::batch::BatchStats;
-pub use services::cache::{self, CacheBackend, CacheStats, MemoryBackend};
+pub use services::cache::{self, CacheBackend, CacheStats, MemoryBackend, TierStats, Tiered};
 pub use services::profile::{NodeTimes, Profile};
 pub use services::{DEFAULT_CACHE, Services};

@@ -196,6 +196,11 @@ impl ExecutionPlan {
         self.graphs[0].nodes.len()
     }
 
+    /// The number of nodes of each graph, the main graph first (`Profile::new`).
+    pub fn graph_sizes(&self) -> Vec<usize> {
+        self.graphs.iter().map(|g| g.nodes.len()).collect()
+    }
+
     /// The index of `node` in the main graph, if it is one of its nodes.
     pub(crate) fn main_index(&self, node: &NodePlan) -> Option<usize> {
         let nodes = &self.graphs[0].nodes;

@@ -15,7 +15,7 @@
 pub(crate) mod apply;
 
 use crate::outcome::{At, Fault};
-use crate::services::cache::{CacheKey, CallCache, KeyBuilder};
+use crate::services::cache::{CacheKey, CallCache, KEY_FORMAT, KeyBuilder};
 use crate::services::limit::{Bucket, Gate};
 use crate::services::{DEFAULT_CACHE, Services};
 use crate::values::convert::zero;
@@ -108,7 +108,7 @@ impl Policy {
         let cache = o.cache_ms.map(|ms| {
             let backend = o.cache_backend.as_deref().unwrap_or(DEFAULT_CACHE);
             let mut h = blake3::Hasher::new();
-            h.update(site.function.as_bytes()).update(&[0]).update(site.fingerprint);
+            h.update(KEY_FORMAT).update(site.function.as_bytes()).update(&[0]).update(site.fingerprint);
             h.update(backend.as_bytes()).update(&[0]);
             for t in site.arg_types.iter().chain([site.ty]) {
                 h.update(t.to_string().as_bytes()).update(&[0]);

@@ -145,6 +145,9 @@ type Started = BoxFuture<(NodeId, Step)>;
 /// Runs graph `g` of the plan with the given parameters and captures to its result.
 pub(crate) fn graph(shared: Arc<Shared>, g: GraphId, params: Vec<Value>, captures: Vec<Slot>) -> BoxFuture<NodeResult> {
     Box::pin(async move {
+        if let Some((profile, _)) = &shared.clock {
+            profile.graph_ran(g as usize);
+        }
         let result = shared.plan.graphs[g as usize].result;
         let slots = schedule(&shared, g, &params, &captures, &[result], &mut |_, _| {}).await;
         slots[result as usize].result()

@@ -3,8 +3,9 @@
 //! batches of `batch` (`batch`); and the per-node totals of profiled runs (`profile`).
 //!
 //! Plans resolve their caches and limiters here once, when they are prepared, so a call never
-//! looks them up. A cache name not configured by the host gets an in-memory backend on first
-//! use (`default` is the one `cache` uses without `cache_backend`). A limiter is shared by all
+//! looks them up. A cache name not configured by the host gets the fallback backend, else an
+//! in-memory backend of its own, on first use (`default` is the one `cache` uses without
+//! `cache_backend`). A limiter is shared by all
 //! call sites of the same function with the same option value, in every pipeline of the engine.
 
 pub(crate) mod batch;
@@ -30,6 +31,8 @@ pub const DEFAULT_CACHE: &str = "default";
 #[derive(Debug, Default)]
 pub struct Services {
     caches: Mutex<BTreeMap<String, Arc<CallCache>>>,
+    /// The backend of cache names never set, if not a new in-memory one each.
+    fallback: Mutex<Option<Arc<dyn CacheBackend>>>,
     gates: Mutex<HashMap<(String, u32), Arc<Gate>>>,
     buckets: Mutex<HashMap<(String, u64, u64), Arc<Bucket>>>,
     /// Open batches by function, size and wait; the statistics of each function's batches.
@@ -47,6 +50,12 @@ impl Services {
         self.caches.lock().insert(name.to_string(), Arc::new(CallCache::new(backend)));
     }
 
+    /// Makes cache names not set (now or later) store in `backend`, rather than each in a new
+    /// in-memory one; names already used keep theirs.
+    pub fn set_fallback_backend(&self, backend: Arc<dyn CacheBackend>) {
+        *self.fallback.lock() = Some(backend);
+    }
+
     /// The statistics of every cache used or configured so far, by name.
     pub fn cache_stats(&self) -> Vec<(String, CacheStats)> {
         self.caches.lock().iter().map(|(name, c)| (name.clone(), c.stats())).collect()
@@ -56,7 +65,10 @@ impl Services {
         self.caches
             .lock()
             .entry(name.to_string())
-            .or_insert_with(|| Arc::new(CallCache::new(Arc::new(MemoryBackend::default()))))
+            .or_insert_with(|| {
+                let backend = self.fallback.lock().clone().unwrap_or_else(|| Arc::new(MemoryBackend::default()));
+                Arc::new(CallCache::new(backend))
+            })
             .clone()
     }
 

@@ -58,6 +58,8 @@ pub struct Args {
     profiling: super::profile::Profiling,
     #[command(flatten)]
     modules: Manifests,
+    #[command(flatten)]
+    caching: super::Caching,
 }
 
 /// Failed rows shown on standard error when there is no `--errors` file.
@@ -135,7 +137,8 @@ pub fn batch(args: Args) -> ExitCode {
         Ok(Err(_)) => return usage_error(format!("{}: not UTF-8 text", args.pipeline.display())),
         Err(e) => return usage_error(e),
     };
-    let mut engine = match modules::engine(Some(&args.pipeline), &args.modules.files) {
+    let mut engine = match modules::engine(Some(&args.pipeline), &args.modules.files, args.caching.cache_dir.as_deref())
+    {
         Ok(engine) => engine,
         Err(errors) => return modules::failed(&errors, None),
     };

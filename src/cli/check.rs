@@ -11,7 +11,7 @@ pub fn check(file: &Path, json: bool, manifests: &[PathBuf]) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let engine = match modules::engine(Some(file), manifests) {
+    let engine = match modules::engine(Some(file), manifests, None) {
         Ok(engine) => engine,
         Err(errors) => {
             return modules::failed(&errors, json.then_some(&|d| serde_json::json!({"ok": false, "diagnostics": d})));

@@ -10,7 +10,7 @@ pub fn compile(path: &Path, emit: Emit, manifests: &[PathBuf]) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let engine = match modules::engine(Some(path), manifests) {
+    let engine = match modules::engine(Some(path), manifests, None) {
         Ok(engine) => engine,
         Err(errors) => return modules::failed(&errors, None),
     };

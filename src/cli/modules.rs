@@ -21,8 +21,13 @@ fn manifests(file: Option<&Path>, given: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 /// An engine with the manifests of the pipeline at `file` loaded; their problems, if any.
-pub fn engine(file: Option<&Path>, given: &[PathBuf]) -> Result<Engine, Vec<ManifestError>> {
+/// An engine with the manifests of `file` (or `given`) loaded, its call results kept in
+/// `cache_dir` when one is given (`--cache-dir`).
+pub fn engine(file: Option<&Path>, given: &[PathBuf], cache_dir: Option<&Path>) -> Result<Engine, Vec<ManifestError>> {
     let mut engine = Engine::new();
+    if let Some(dir) = cache_dir {
+        engine.set_cache_dir(dir);
+    }
     for manifest in manifests(file, given) {
         engine.load_manifest(&manifest)?;
     }
@@ -54,7 +59,7 @@ pub fn failed(errors: &[ManifestError], json: Option<&dyn Fn(serde_json::Value) 
 
 /// `asterism modules [FILE] [--modules M]... [--json]`.
 pub fn modules(file: Option<&Path>, given: &[PathBuf], json: bool) -> ExitCode {
-    let engine = match engine(file, given) {
+    let engine = match engine(file, given, None) {
         Ok(engine) => engine,
         Err(errors) => {
             return failed(&errors, json.then_some(&|d| serde_json::json!({"modules": [], "diagnostics": d})));

@@ -5,16 +5,19 @@
 //! with `--json` one document on standard output; otherwise the outputs, pretty-printed, on
 //! standard output and warnings, failures and input errors on standard error; with `--stream` one
 //! JSON line per output as it is ready, then the final document. `--stats` adds the run time, the
-//! call-cache counters and the batches sent on standard error; `--profile` where the run's time
-//! went (`--profile-json FILE` the same as a document).
+//! call-cache counters and the batches sent on standard error; `--explain` why each call ran or
+//! not; `--profile` where the run's time went (`--profile-json FILE` the same as a document);
+//! `--cache-dir DIR` keeps call results on disk.
 
 use super::{EXIT_COMPILE_ERROR, EXIT_FAILED, EXIT_INPUT_ERROR, eprint, inputs, modules, println, read, usage_error};
+use asterism::Profile;
 use asterism::diagnostics::MAX_SHOWN;
 use asterism::plan_cache;
 use asterism::render::Source;
 use asterism::{Diagnostics, Engine, Inputs, Layout, Notice, Outcome, Pipeline, Status};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub struct Args {
     pub file: PathBuf,
@@ -24,9 +27,11 @@ pub struct Args {
     pub stream: bool,
     pub stats: bool,
     pub limits: asterism::Limits,
+    pub explain: bool,
     pub profiling: super::profile::Profiling,
     /// Module manifests given with `--modules`.
     pub modules: Vec<PathBuf>,
+    pub cache_dir: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -42,7 +47,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(e),
     };
-    let mut engine = match modules::engine(Some(&args.file), &args.modules) {
+    let mut engine = match modules::engine(Some(&args.file), &args.modules, args.cache_dir.as_deref()) {
         Ok(engine) => engine,
         Err(errors) => {
             let json = |d| serde_json::json!({"status": "compile_error", "diagnostics": d});
@@ -73,6 +78,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     let pipeline = match &mut profiler {
         Some(profiler) => profiler.watch(&pipeline),
+        None if args.explain => pipeline.with_profile(Arc::new(Profile::new(&pipeline.graph_sizes()))),
         None => pipeline,
     };
     let document = inputs::document(args.file_inputs.as_deref());
@@ -88,6 +94,12 @@ pub fn run(args: Args) -> ExitCode {
     let outcome = if args.stream { stream(&pipeline, &inputs) } else { pipeline.run_blocking(&inputs) };
     let elapsed = started.elapsed();
     let code = report(&args, &name, &bytes, &outcome);
+    if args.explain
+        && let Some(profile) = pipeline.profile()
+    {
+        let lines = asterism::explain::explain(&engine, pipeline.spec(), profile);
+        eprint(&lines.iter().map(|e| format!("explain: {e}\n")).collect::<String>());
+    }
     if args.stats {
         eprint(&stats(&engine, elapsed));
     }
@@ -103,17 +115,12 @@ pub fn run(args: Args) -> ExitCode {
 fn stats(engine: &Engine, elapsed: std::time::Duration) -> String {
     let plural = |n: u64, word: &str, words: &str| format!("{n} {}", if n == 1 { word } else { words });
     let mut text = format!("stats: run took {elapsed:.2?}\n");
-    let caches = engine.call_cache_stats();
+    let caches = engine.cache_rows();
     if caches.is_empty() {
         text.push_str("stats: no call cache was used\n");
     }
-    for (name, s) in caches {
-        text.push_str(&format!(
-            "stats: cache '{name}': {}, {}, {}\n",
-            plural(s.hits, "hit", "hits"),
-            plural(s.misses, "miss", "misses"),
-            plural(s.entries, "entry", "entries")
-        ));
+    for line in caches.iter().flat_map(|c| c.lines()) {
+        text.push_str(&format!("stats: {line}\n"));
     }
     for (name, b) in engine.batch_stats() {
         let sizes: Vec<String> = b.sizes.iter().rev().map(|(size, n)| format!("{size}×{n}")).collect();

@@ -50,6 +50,8 @@ pub struct Args {
     log_format: LogFormat,
     #[command(flatten)]
     modules: Manifests,
+    #[command(flatten)]
+    caching: super::Caching,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -74,7 +76,11 @@ pub fn serve(args: Args) -> ExitCode {
     config.rate_limit = args.rate_limit;
     config.key_rate_limit = args.key_rate_limit;
     config.plan_dir = args.plan_dir;
-    let engine = match modules::engine(args.pipelines.first().map(PathBuf::as_path), &args.modules.files) {
+    let engine = match modules::engine(
+        args.pipelines.first().map(PathBuf::as_path),
+        &args.modules.files,
+        args.caching.cache_dir.as_deref(),
+    ) {
         Ok(engine) => engine,
         Err(errors) => return modules::failed(&errors, None),
     };

@@ -35,7 +35,7 @@ pub fn viz(args: Args) -> ExitCode {
         Ok(Err(_)) => return usage_error(format!("{}: not UTF-8 text", args.file.display())),
         Err(e) => return usage_error(e),
     };
-    let engine = match modules::engine(Some(&args.file), &args.modules.files) {
+    let engine = match modules::engine(Some(&args.file), &args.modules.files, None) {
         Ok(engine) => engine,
         Err(errors) => return modules::failed(&errors, None),
     };

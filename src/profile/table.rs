@@ -85,11 +85,11 @@ pub fn text(r: &Report) -> String {
     }
     for c in &r.caches {
         let rate = c.hits as f64 * 100.0 / (c.hits + c.misses).max(1) as f64;
-        let _ = writeln!(
-            out,
-            "\n  cache {}: {} hits, {} misses ({rate:.1}% hits), {} entries",
-            c.name, c.hits, c.misses, c.entries
-        );
+        let _ = writeln!(out);
+        for (k, line) in c.lines().into_iter().enumerate() {
+            let rate = if k == 0 { format!(" ({rate:.1}% hits)") } else { String::new() };
+            let _ = writeln!(out, "  {line}{rate}");
+        }
     }
     out
 }

@@ -8,6 +8,7 @@
 
 use super::tally::{self, Tally};
 use crate::{CallObserver, Engine};
+use asterism_runtime::TierStats;
 use parking_lot::Mutex;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
@@ -143,9 +144,14 @@ impl Metrics {
             })
             .collect();
         let caches: serde_json::Map<String, serde_json::Value> = engine
-            .call_cache_stats()
+            .cache_rows()
             .into_iter()
-            .map(|(name, s)| (name, serde_json::json!({"hits": s.hits, "misses": s.misses, "entries": s.entries})))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    serde_json::json!({"hits": c.hits, "joined": c.joined, "misses": c.misses, "tiers": c.tiers}),
+                )
+            })
             .collect();
         let batches: serde_json::Map<String, serde_json::Value> = engine
             .batch_stats()
@@ -256,6 +262,21 @@ impl Collector for EngineCounters {
             for (backend, stats) in &caches {
                 let label = [("cache", backend.as_str())];
                 ConstCounter::new(pick(stats)).encode(family.encode_family(&label)?)?;
+            }
+        }
+        for (name, help, pick) in [
+            ("cache_tier_hits", "Lookups a cache tier answered", (|t| t.hits) as fn(&TierStats) -> u64),
+            ("cache_tier_misses", "Lookups a cache tier did not answer", |t| t.misses),
+            ("cache_tier_writes", "Values a cache tier stored (fills from the tier below included)", |t| t.writes),
+            ("cache_tier_fills", "Values a cache tier stored because a tier below had them", |t| t.fills),
+            ("cache_tier_errors", "Lookups and writes of a cache tier that failed", |t| t.errors),
+        ] {
+            let mut family = encoder.encode_descriptor(name, help, None, ConstCounter::<u64>::TYPE)?;
+            for (backend, stats) in &caches {
+                for tier in &stats.tiers {
+                    let label = [("cache", backend.as_str()), ("tier", tier.name.as_str()), ("kind", tier.kind)];
+                    ConstCounter::new(pick(tier)).encode(family.encode_family(&label)?)?;
+                }
             }
         }
         let mut family = encoder.encode_descriptor(

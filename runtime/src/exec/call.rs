@@ -12,6 +12,7 @@ use super::{RunCx, hof};
 use crate::outcome::Fault;
 use crate::plan::{CallPlan, ExecutionPlan, HofPlan, NodePlan};
 use crate::policy::{Policy, Settled, apply};
+use crate::services::cache::Served;
 use crate::values::convert::conform;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot, Slots};
 use asterism_registry::module::{
@@ -166,7 +167,7 @@ impl RunCx<'_> {
         if let Some(clock) = self.clock
             && let Some(i) = self.plan.main_index(node)
         {
-            clock.profile.tried(i, attempts);
+            clock.profile.tried(0, i, attempts, Served::Ran);
         }
     }
 

@@ -12,7 +12,7 @@
 
 use super::{CachePlan, Next, Policy, Settled};
 use crate::outcome::{At, Fault};
-use crate::services::cache::CacheKey;
+use crate::services::cache::{CacheKey, Served};
 use crate::services::limit::{Held, Permit};
 use asterism_registry::Reporter;
 use asterism_registry::value::Value;
@@ -41,7 +41,8 @@ pub(crate) fn here(
 
 /// A call whose policy waits, on the asynchronous scheduler. `key` gives the cache key of this
 /// execution, or `None` when it must not be cached; `function` names the call in timeouts;
-/// `held` are the permits the calls around it hold, which it does not wait for again.
+/// `held` are the permits the calls around it hold, which it does not wait for again. Gives how
+/// the call settled and how it was served (`Served::Ran` without a cache).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn waiting<F, Fut>(
     policy: &Policy,
@@ -51,20 +52,23 @@ pub(crate) async fn waiting<F, Fut>(
     function: &str,
     key: impl FnOnce(&CachePlan) -> Option<CacheKey>,
     attempt: F,
-) -> Settled
+) -> (Settled, Served)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Value, Fault>>,
 {
     let permit = limits(policy, held).await;
     let run = || attempts(policy, at, function, attempt);
-    let outcome = match policy.cache.as_ref().and_then(|c| Some((c, key(c)?))) {
-        // A shared execution may have failed at another call site: report it here.
-        Some((c, key)) => c.cache.get_or_run(key, c.ttl, run).await.map_err(|f| f.moved_to(at)),
-        None => run().await,
+    let (outcome, served) = match policy.cache.as_ref().and_then(|c| Some((c, key(c)?))) {
+        Some((c, key)) => {
+            let (outcome, served) = c.cache.get_or_run(key, c.ttl, reporter, run).await;
+            // A shared execution may have failed at another call site: report it here.
+            (outcome.map_err(|f| f.moved_to(at)), served)
+        }
+        None => (run().await, Served::Ran),
     };
     drop(permit);
-    policy.settle(outcome, reporter, at)
+    (policy.settle(outcome, reporter, at), served)
 }
 
 /// Attempts on the scheduler: each under the timeout, with the policy's waits between them.

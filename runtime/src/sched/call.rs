@@ -14,6 +14,7 @@ use crate::exec::owner::{self, Next};
 use crate::outcome::Fault;
 use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
 use crate::policy::{CachePlan, Settled, apply};
+use crate::services::cache::Served;
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
 use asterism_registry::ModuleError;
 use asterism_registry::dag::{GraphId, NodeId};
@@ -220,8 +221,9 @@ pub(super) async fn module_with_policy(
         r.map_err(|(m, hint)| Fault { retry_after: hint, ..Fault::at(node.at, m) })
     };
     let key = |c: &CachePlan| Some(c.key(&args));
-    let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
-    tried(&shared, g, i, tries);
+    let (settled, served) =
+        apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
+    tried(&shared, g, i, tries, served);
     settle(&shared, settled, fallback).await
 }
 
@@ -259,15 +261,17 @@ pub(super) async fn higher_order_with_policy(
             r.map_err(|_| Fault { errors: isolated.take_errors(), timed_out: false, retry_after: None })
         }
     };
-    let settled = apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
-    tried(&shared, g, i, tries);
+    let (settled, served) =
+        apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
+    tried(&shared, g, i, tries, served);
     settle(&shared, settled, fallback).await
 }
 
-/// Tells a profiled run's profile how many attempts a call of the main graph made.
-fn tried(shared: &Shared, g: GraphId, i: NodeId, tries: AtomicU32) {
-    if let Some((profile, _)) = shared.clock.as_ref().filter(|_| g == 0) {
-        profile.tried(i as usize, tries.into_inner());
+/// Tells a profiled run's profile how many attempts a call of the main graph made and how it
+/// was served.
+fn tried(shared: &Shared, g: GraphId, i: NodeId, tries: AtomicU32, served: Served) {
+    if let Some((profile, _)) = shared.clock.as_ref() {
+        profile.tried(g as usize, i as usize, tries.into_inner(), served);
     }
 }
 

@@ -1,126 +1,215 @@
-//! Caching of call results (SPEC §6.4 `cache`).
+//! Caching of call results (SPEC §6.4 `cache`, `cache_backend`).
 //!
-//! A `CacheBackend` stores values by key for a time; `MemoryBackend` is the default (bounded,
-//! TTL, oldest entries evicted first). `CallCache` is a named backend as calls use it: it counts
-//! hits and misses and makes concurrent calls with the same key share one execution
-//! (single-flight). Only successful executions are stored. Keys are blake3 hashes of the call
-//! site's identity (function, fingerprint, instantiated types, backend) and a canonical encoding
-//! of the argument values, so equal values give equal keys whatever their representation.
+//! Takes: backends, each behind the `CacheBackend` trait — in memory (`MemoryBackend`, the
+//! default), tiers of others (`Tiered`), and those a host brings (the bindings' disk and Redis
+//! backends). Gives: `CallCache`, a named backend as calls use it: the stored value, or else one
+//! execution shared by every concurrent call with the same key (single-flight), whose success is
+//! stored; how each call was answered (`Served`, for profiles and `run --explain`); counters per
+//! cache and per tier (`CacheStats`). Guarantees: a backend never fails a call — its faults are
+//! misses and skipped writes, counted, and said once per backend through the run's reporter; a
+//! lookup that must wait (a remote store) is awaited by one caller while the others join it; a
+//! hit from memory takes no lock but the backend's own.
+//!
+//! Children: `key` (canonical keys), `memory`, `tiered`.
+
+mod key;
+mod memory;
+mod tiered;
+
+pub(crate) use key::{KEY_FORMAT, KeyBuilder};
+pub use memory::{DEFAULT_CAPACITY, MemoryBackend};
+pub use tiered::{MAX_TIERS, Tiered};
 
 use crate::outcome::Fault;
 use asterism_registry::value::Value;
+use asterism_registry::{Notice, NoticeKind, Reporter};
 use parking_lot::Mutex;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use std::time::Duration;
 use tokio::sync::OnceCell;
-use tokio::time::Instant;
 
 pub type CacheKey = [u8; 32];
 
-/// Storage of cached call results. Called concurrently from many runs.
+/// A stored value found by a lookup.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub value: Value,
+    /// How much longer it lives (what a tier above it may keep it for).
+    pub ttl: Duration,
+    /// The tier it came from, 0 at the top (always 0 for a backend of one tier).
+    pub tier: usize,
+}
+
+/// A lookup still under way (a request to a remote store).
+pub type Pending<'a> = Pin<Box<dyn Future<Output = Option<Found>> + Send + 'a>>;
+
+/// What a lookup gives at once: the value, its absence, or a lookup to await.
+pub enum Lookup<'a> {
+    Found(Found),
+    Miss,
+    Pending(Pending<'a>),
+}
+
+impl fmt::Debug for Lookup<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lookup::Found(found) => f.debug_tuple("Found").field(found).finish(),
+            Lookup::Miss => f.write_str("Miss"),
+            Lookup::Pending(_) => f.write_str("Pending"),
+        }
+    }
+}
+
+impl Lookup<'_> {
+    /// The outcome, awaited if need be.
+    pub async fn resolve(self) -> Option<Found> {
+        match self {
+            Lookup::Found(f) => Some(f),
+            Lookup::Miss => None,
+            Lookup::Pending(p) => p.await,
+        }
+    }
+}
+
+/// Storage of cached call results, called concurrently from many runs. Faults are never errors:
+/// a lookup that fails is a miss, a write that fails is dropped, and the first fault of each
+/// backend is kept for `warning`.
 pub trait CacheBackend: Send + Sync + fmt::Debug {
-    fn get(&self, key: &CacheKey) -> Option<Value>;
-    /// Stores `value` for `ttl`, replacing any entry with the same key.
-    fn insert(&self, key: CacheKey, value: Value, ttl: Duration);
-    /// The number of live entries.
-    fn len(&self) -> usize;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// The value stored for `key`. Answers at once when it can; only a remote store should give
+    /// `Lookup::Pending`.
+    fn get(&self, key: &CacheKey) -> Lookup<'_>;
+    /// Stores `value` for `ttl` (or less, if the backend caps it), replacing any entry with the
+    /// same key. Never waits on a remote store.
+    fn insert(&self, key: &CacheKey, value: &Value, ttl: Duration);
+    /// Each tier's counters, top first (one for a backend that is not tiered).
+    fn tiers(&self) -> Vec<TierStats>;
+    /// The first fault not yet told, once: "cache 'shared' (redis): …".
+    fn warning(&self) -> Option<String> {
+        None
     }
 }
 
-/// The in-memory backend: at most `capacity` entries; when full, expired entries go first, then
-/// the oldest. Sweeping the expired ones scans every entry, so a full cache sweeps at most once
-/// per `capacity / 2` insertions and otherwise evicts the oldest: insertion stays O(1) amortised.
-#[derive(Debug)]
-pub struct MemoryBackend {
-    capacity: usize,
-    inner: Mutex<Memory>,
+/// The counters of one backend (one tier).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TierStats {
+    /// The backend's name (a manifest's `[caches.NAME]`, else its kind).
+    pub name: String,
+    /// `memory`, `disk` or `redis`.
+    pub kind: &'static str,
+    /// Lookups that found a live value.
+    pub hits: u64,
+    /// Lookups that found none (an expired, damaged or foreign entry is a miss).
+    pub misses: u64,
+    /// Values stored, whether by a call or by a fill from a tier below.
+    pub writes: u64,
+    /// Values stored because a tier below had them (a subset of `writes`).
+    pub fills: u64,
+    /// Lookups and writes that failed (unreachable server, full disk, timeouts).
+    pub errors: u64,
+    /// Live entries, when the backend can count them cheaply.
+    pub entries: Option<u64>,
 }
 
+/// The counters a backend keeps, and its first fault until it is told.
 #[derive(Debug, Default)]
-struct Memory {
-    entries: HashMap<CacheKey, (Value, Instant, u64)>,
-    /// Keys in insertion order with the insertion number; stale pairs are skipped.
-    order: VecDeque<(CacheKey, u64)>,
-    inserted: u64,
-    /// `inserted` when expired entries were last swept out.
-    swept: u64,
+pub struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    writes: AtomicU64,
+    errors: AtomicU64,
+    untold: AtomicBool,
+    fault: Mutex<Option<String>>,
 }
 
-/// Entries an in-memory backend holds unless told otherwise.
-pub const DEFAULT_CAPACITY: usize = 10_000;
-
-impl MemoryBackend {
-    pub fn new(capacity: usize) -> MemoryBackend {
-        MemoryBackend { capacity: capacity.max(1), inner: Mutex::default() }
+impl Counters {
+    /// Counts a lookup and passes its outcome on.
+    pub fn looked(&self, found: Option<Found>) -> Option<Found> {
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Relaxed);
+        found
     }
-}
 
-impl Default for MemoryBackend {
-    fn default() -> MemoryBackend {
-        MemoryBackend::new(DEFAULT_CAPACITY)
+    pub fn wrote(&self) {
+        self.writes.fetch_add(1, Relaxed);
     }
-}
 
-impl CacheBackend for MemoryBackend {
-    fn get(&self, key: &CacheKey) -> Option<Value> {
-        let mut m = self.inner.lock();
-        match m.entries.get(key) {
-            Some((v, expires, _)) if Instant::now() < *expires => Some(v.clone()),
-            Some(_) => {
-                m.entries.remove(key);
-                None
-            }
-            None => None,
+    /// Counts a fault; the first is kept, as `message` makes it, for `warning`.
+    pub fn fault(&self, message: impl FnOnce() -> String) {
+        if self.errors.fetch_add(1, Relaxed) == 0 {
+            *self.fault.lock() = Some(message());
+            self.untold.store(true, Relaxed);
         }
     }
 
-    fn insert(&self, key: CacheKey, value: Value, ttl: Duration) {
-        let now = Instant::now();
-        let mut m = self.inner.lock();
-        if m.entries.len() >= self.capacity && !m.entries.contains_key(&key) {
-            if m.inserted >= m.swept + self.capacity as u64 / 2 {
-                m.entries.retain(|_, (_, expires, _)| now < *expires);
-                m.swept = m.inserted;
-            }
-            while m.entries.len() >= self.capacity {
-                let Some((old, n)) = m.order.pop_front() else { break };
-                if m.entries.get(&old).is_some_and(|e| e.2 == n) {
-                    m.entries.remove(&old);
-                }
-            }
+    /// The first fault, once.
+    pub fn warning(&self) -> Option<String> {
+        if !self.untold.load(Relaxed) || !self.untold.swap(false, Relaxed) {
+            return None;
         }
-        m.inserted += 1;
-        let n = m.inserted;
-        m.entries.insert(key, (value, now + ttl, n));
-        m.order.push_back((key, n));
-        if m.order.len() > 2 * self.capacity {
-            let Memory { entries, order, .. } = &mut *m;
-            order.retain(|(k, n)| entries.get(k).is_some_and(|e| e.2 == *n));
-        }
+        self.fault.lock().clone()
     }
 
-    fn len(&self) -> usize {
-        let now = Instant::now();
-        self.inner.lock().entries.values().filter(|(_, expires, _)| now < *expires).count()
+    pub fn stats(&self, name: &str, kind: &'static str, entries: Option<u64>) -> TierStats {
+        let n = |a: &AtomicU64| a.load(Relaxed);
+        TierStats {
+            name: name.to_string(),
+            kind,
+            hits: n(&self.hits),
+            misses: n(&self.misses),
+            writes: n(&self.writes),
+            fills: 0,
+            errors: n(&self.errors),
+            entries,
+        }
     }
 }
 
-/// Counters of one named cache.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Counters of one named cache as calls used it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
     /// Calls answered without executing: stored values, and calls that joined an execution
-    /// already in flight.
+    /// (or a lookup) already in flight.
     pub hits: u64,
+    /// Of the hits, those that joined one in flight.
+    pub joined: u64,
     /// Calls that executed the function.
     pub misses: u64,
-    /// Live entries.
-    pub entries: u64,
+    /// The backend's tiers, top first.
+    pub tiers: Vec<TierStats>,
+}
+
+/// How a call with `cache` was answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Served {
+    /// It executed.
+    Ran,
+    /// A stored value, from this tier (0 at the top).
+    Stored(usize),
+    /// It joined an identical call in flight and got its outcome.
+    Joined,
+}
+
+impl Served {
+    fn encode(self) -> usize {
+        match self {
+            Served::Joined => 0,
+            Served::Ran => 1,
+            Served::Stored(tier) => 2 + tier,
+        }
+    }
+
+    fn decode(n: usize) -> Served {
+        match n {
+            0 => Served::Joined,
+            1 => Served::Ran,
+            n => Served::Stored(n - 2),
+        }
+    }
 }
 
 type Flight = Arc<OnceCell<Result<Value, Fault>>>;
@@ -129,193 +218,110 @@ type Flight = Arc<OnceCell<Result<Value, Fault>>>;
 pub(crate) struct CallCache {
     backend: Arc<dyn CacheBackend>,
     hits: AtomicU64,
+    joined: AtomicU64,
     misses: AtomicU64,
+    /// Values stored so far: a leader looks again only if one was stored since its first look.
+    stored: AtomicU64,
     inflight: Mutex<HashMap<CacheKey, Flight>>,
 }
 
 impl fmt::Debug for CallCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallCache").field("backend", &self.backend).field("stats", &self.stats()).finish()
+        f.debug_struct("CallCache").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
 impl CallCache {
     pub fn new(backend: Arc<dyn CacheBackend>) -> CallCache {
-        CallCache { backend, hits: AtomicU64::new(0), misses: AtomicU64::new(0), inflight: Mutex::default() }
+        CallCache {
+            backend,
+            hits: AtomicU64::new(0),
+            joined: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            stored: AtomicU64::new(0),
+            inflight: Mutex::default(),
+        }
     }
 
     pub fn stats(&self) -> CacheStats {
         CacheStats {
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-            entries: self.backend.len() as u64,
+            hits: self.hits.load(Relaxed),
+            joined: self.joined.load(Relaxed),
+            misses: self.misses.load(Relaxed),
+            tiers: self.backend.tiers(),
         }
     }
 
     /// The stored value for `key`, else the outcome of `run`, shared with every concurrent call
-    /// with the same key; a success is stored for `ttl`.
-    pub async fn get_or_run<F>(&self, key: CacheKey, ttl: Duration, run: impl FnOnce() -> F) -> Result<Value, Fault>
+    /// with the same key; a success is stored for `ttl`. A backend's first fault goes to
+    /// `reporter`.
+    pub async fn get_or_run<F>(
+        &self,
+        key: CacheKey,
+        ttl: Duration,
+        reporter: &dyn Reporter,
+        run: impl FnOnce() -> F,
+    ) -> (Result<Value, Fault>, Served)
     where
         F: Future<Output = Result<Value, Fault>>,
     {
-        let flight = {
-            let mut inflight = self.inflight.lock();
-            // Checked under the lock: a finished execution stores its value before it leaves.
-            if let Some(v) = self.backend.get(&key) {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(v);
+        let seen = self.stored.load(Acquire);
+        let first = match self.backend.get(&key) {
+            Lookup::Found(found) => {
+                self.hits.fetch_add(1, Relaxed);
+                self.warn(reporter);
+                return (Ok(found.value), Served::Stored(found.tier));
             }
-            inflight.entry(key).or_default().clone()
+            other => other,
         };
-        let mut executed = false;
+        let flight = self.inflight.lock().entry(key).or_default().clone();
+        let served = AtomicUsize::new(Served::Joined.encode());
         let outcome = flight
-            .get_or_init(|| {
-                executed = true;
-                async {
-                    let outcome = run().await;
-                    if let Ok(v) = &outcome {
-                        self.backend.insert(key, v.clone(), ttl);
-                    }
-                    outcome
+            .get_or_init(|| async {
+                // The leader awaits the first look, or looks again if a value was stored since
+                // (the last leader may have stored this one and left), then executes on a miss.
+                let found = match first {
+                    Lookup::Miss if self.stored.load(Acquire) == seen => None,
+                    Lookup::Miss => self.backend.get(&key).resolve().await,
+                    pending => pending.resolve().await,
+                };
+                if let Some(found) = found {
+                    served.store(Served::Stored(found.tier).encode(), Relaxed);
+                    return Ok(found.value);
                 }
+                served.store(Served::Ran.encode(), Relaxed);
+                let outcome = run().await;
+                if let Ok(v) = &outcome {
+                    self.backend.insert(&key, v, ttl);
+                    self.stored.fetch_add(1, Release);
+                }
+                outcome
             })
             .await
             .clone();
-        let counter = if executed { &self.misses } else { &self.hits };
-        counter.fetch_add(1, Ordering::Relaxed);
-        let mut inflight = self.inflight.lock();
-        if inflight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-            inflight.remove(&key);
-        }
-        outcome
-    }
-}
-
-/// Builds cache keys: a call site's identity, then the argument values in canonical form.
-pub(crate) struct KeyBuilder(blake3::Hasher);
-
-impl KeyBuilder {
-    /// Starts a key with the identity of a call site.
-    pub fn new(site: &CacheKey) -> KeyBuilder {
-        let mut h = blake3::Hasher::new();
-        h.update(site);
-        KeyBuilder(h)
-    }
-
-    pub fn value(&mut self, v: &Value) -> &mut Self {
-        let h = &mut self.0;
-        let tag = |h: &mut blake3::Hasher, t: u8| {
-            h.update(&[t]);
+        let served = Served::decode(served.into_inner());
+        match served {
+            Served::Ran => self.misses.fetch_add(1, Relaxed),
+            Served::Joined => {
+                self.joined.fetch_add(1, Relaxed);
+                self.hits.fetch_add(1, Relaxed)
+            }
+            Served::Stored(_) => self.hits.fetch_add(1, Relaxed),
         };
-        let len = |h: &mut blake3::Hasher, n: usize| {
-            h.update(&(n as u64).to_le_bytes());
-        };
-        match v {
-            Value::Int(n) => {
-                tag(h, 1);
-                h.update(&n.to_le_bytes());
-            }
-            Value::Float(x) => {
-                tag(h, 2);
-                let bits = if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() };
-                h.update(&bits.to_le_bytes());
-            }
-            Value::Bool(b) => {
-                tag(h, 3);
-                h.update(&[u8::from(*b)]);
-            }
-            Value::Str(s) => {
-                tag(h, 4);
-                len(h, s.len());
-                h.update(s.as_bytes());
-            }
-            Value::Ints(_) | Value::Floats(_) | Value::List(_) => {
-                let items = v.as_list().into_iter().flat_map(|l| l.iter());
-                tag(h, 5);
-                len(h, v.as_list().map_or(0, |l| l.len()));
-                for item in items {
-                    self.value(&item);
-                }
-            }
-            Value::Record(fields) => {
-                tag(h, 6);
-                len(h, fields.len());
-                fields.iter().for_each(|f| {
-                    self.value(f);
-                });
-            }
-            Value::Map(entries) => {
-                tag(h, 7);
-                len(h, entries.len());
-                for (k, v) in entries.iter() {
-                    self.value(k).value(v);
-                }
-            }
-            Value::None => tag(h, 8),
-            Value::Some(inner) => {
-                tag(h, 9);
-                self.value(inner);
-            }
-            Value::Tagged(t, inner) => {
-                tag(h, 10);
-                h.update(&t.to_le_bytes());
-                self.value(inner);
+        {
+            let mut inflight = self.inflight.lock();
+            if inflight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                inflight.remove(&key);
             }
         }
-        self
+        self.warn(reporter);
+        (outcome, served)
     }
 
-    pub fn finish(&self) -> CacheKey {
-        *self.0.finalize().as_bytes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(values: &[Value]) -> CacheKey {
-        let mut k = KeyBuilder::new(&[0; 32]);
-        values.iter().for_each(|v| {
-            k.value(v);
-        });
-        k.finish()
-    }
-
-    #[test]
-    fn keys_are_canonical_and_tell_values_apart() {
-        let packed = Value::Ints(Arc::from([1, 2]));
-        let boxed = Value::List(Arc::from([Value::Int(1), Value::Int(2)]));
-        assert_eq!(key(std::slice::from_ref(&packed)), key(&[boxed]));
-        assert_ne!(key(&[packed]), key(&[Value::Ints(Arc::from([2, 1]))]));
-        assert_ne!(key(&[Value::str("ab"), Value::str("c")]), key(&[Value::str("a"), Value::str("bc")]));
-        assert_ne!(key(&[Value::Float(0.0)]), key(&[Value::Float(-0.0)]));
-        assert_eq!(key(&[Value::Float(f64::NAN)]), key(&[Value::Float(-f64::NAN)]));
-        assert_ne!(key(&[Value::Int(1)]), key(&[Value::Float(1.0)]));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn entries_expire_after_their_ttl_and_the_oldest_go_first() {
-        let m = MemoryBackend::new(2);
-        m.insert([1; 32], Value::Int(1), Duration::from_secs(10));
-        m.insert([2; 32], Value::Int(2), Duration::from_secs(1));
-        tokio::time::advance(Duration::from_millis(1500)).await;
-        assert!(m.get(&[2; 32]).is_none(), "expired");
-        assert_eq!(m.len(), 1);
-        m.insert([3; 32], Value::Int(3), Duration::from_secs(10));
-        m.insert([4; 32], Value::Int(4), Duration::from_secs(10));
-        assert!(m.get(&[1; 32]).is_none(), "the oldest was evicted");
-        assert_eq!(m.len(), 2);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_full_cache_drops_expired_entries_before_live_ones() {
-        let m = MemoryBackend::new(2);
-        m.insert([1; 32], Value::Int(1), Duration::from_secs(10));
-        m.insert([2; 32], Value::Int(2), Duration::from_secs(1));
-        tokio::time::advance(Duration::from_millis(1500)).await;
-        m.insert([3; 32], Value::Int(3), Duration::from_secs(10));
-        assert!(m.get(&[1; 32]).is_some(), "the older but live entry stays");
-        assert!(m.get(&[3; 32]).is_some());
+    /// Says the backend's first fault, once.
+    fn warn(&self, reporter: &dyn Reporter) {
+        if let Some(message) = self.backend.warning() {
+            reporter.report(Notice { kind: NoticeKind::Cache, message, line: 0 });
+        }
     }
 }

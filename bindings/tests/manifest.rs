@@ -140,3 +140,69 @@ proptest::proptest! {
         let _ = parse(Path::new("m.toml"), &text);
     }
 }
+
+#[test]
+fn caches_are_read_in_file_order_and_their_problems_placed() {
+    use asterism_bindings::manifest::{CacheSpec, RedisUrl};
+    let text = r#"
+[caches.shared]
+kind = "redis"
+url_env = "REDIS_URL"
+timeout = "20ms"
+
+[caches.local]
+kind = "disk"
+path = "cache"
+max_size = "64MiB"
+ttl = "1h"
+
+[caches.default]
+tiers = ["memory", "local", "shared"]
+"#;
+    let caches = parse(Path::new("dir/asterism.toml"), text).unwrap().caches;
+    let names: Vec<&str> = caches.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["shared", "local", "default"]);
+    let CacheSpec::Redis(redis) = &caches[0].spec else { panic!("redis") };
+    assert!(matches!(&redis.url, RedisUrl::Env(v) if v == "REDIS_URL"));
+    assert_eq!(redis.timeout, Some(Duration::from_millis(20)));
+    let CacheSpec::Disk { path, max_size, ttl, .. } = &caches[1].spec else { panic!("disk") };
+    assert_eq!(
+        (path.as_deref(), *max_size, *ttl),
+        (Some(Path::new("dir/cache")), Some(64 << 20), Some(Duration::from_secs(3600)))
+    );
+    assert!(matches!(&caches[2].spec, CacheSpec::Tiers(t) if t.len() == 3));
+    assert_eq!(caches[2].at.to_string(), "dir/asterism.toml:13:1");
+
+    assert_eq!(
+        errors("[caches.a]\nkind = \"memcached\"\n"),
+        ["m.toml:2:8: unknown kind 'memcached' of cache 'a': expected \"memory\", \"disk\" or \"redis\""]
+    );
+    assert_eq!(
+        errors("[caches.a]\nkind = \"disk\"\nurl = \"redis://x\"\n"),
+        ["m.toml:3:7: 'url' is not a setting of a disk cache (it takes: path, max_entries, max_size, ttl)"]
+    );
+    assert_eq!(
+        errors("[caches.a]\ntiers = [\"memory\", \"b\"]\n"),
+        ["m.toml:2:9: tier 'b' of cache 'a' is not a cache of this manifest (declare [caches.b], or use \"memory\")"]
+    );
+    assert_eq!(
+        errors("[caches.a]\nkind = \"redis\"\nurl = \"rediss://h:6379\"\n")[0],
+        "m.toml:3:7: 'rediss://h:6379': this build speaks to Redis without TLS (a server beside the engine, or a local tunnel)"
+    );
+    assert_eq!(
+        errors("[caches.a]\nkind = \"redis\"\n"),
+        ["m.toml:2:8: cache 'a' of kind 'redis' needs a 'url' or a 'url_env'"]
+    );
+    assert_eq!(
+        errors("[caches.a]\nmax_entries = 3\n"),
+        ["m.toml:1:1: cache 'a' needs a 'kind' (\"memory\", \"disk\" or \"redis\") or 'tiers'"]
+    );
+    assert_eq!(
+        errors("[caches.a]\nkind = \"memory\"\nmax_entries = 0\n"),
+        ["m.toml:3:15: 'max_entries' must be between 1 and 4294967296, not 0"]
+    );
+    assert_eq!(
+        errors("[caches.a]\nkind = \"memory\"\n[caches.b]\ntiers = [\"a\", \"a\"]\n")[0],
+        "m.toml:4:9: tier 'a' of cache 'b' is named twice"
+    );
+}

@@ -13,7 +13,9 @@ use crate::exec::call::{Polled, poll_once};
 use crate::exec::{Frame, RunCx, lazy};
 use crate::outcome::{PartialOutputs, RunError, RunOutcome};
 use crate::plan::{ExecutionPlan, Kind, NodePlan};
-use crate::sched::{self, Handoff, Shared};
+use crate::policy::apply;
+use crate::sched::{self, Handoff, Shared, Waiting};
+use crate::services::cache::{Now, Served};
 use crate::services::profile::{Clock, Profile};
 use crate::values::budget::Budget;
 use crate::values::slot::{Scratch, Slot, State};
@@ -141,18 +143,25 @@ impl ExecutionPlan {
             } else if node.inputs.iter().any(|&x| slots[x as usize].failed()) {
                 Slot::Fail
             } else {
-                match self.poll_call(i, node, slots, &mut state.scratch, env) {
-                    Some(Polled::Over(r)) => {
-                        Slot::of(r.map_err(|m| cx.fail(node, m)).and_then(|v| cx.charged(node, v)))
-                    }
-                    Some(Polled::Waiting(future)) => {
-                        stop = Some((i, Some((future, began))));
+                match self.stored(i, node, slots, &mut state.scratch, &cx) {
+                    Now::Hit(v, _) => Slot::of(cx.charged(node, v)),
+                    Now::Missed(looked) => {
+                        stop = Some((i, Some((Waiting::Cached(looked), began))));
                         break;
                     }
-                    None => {
-                        stop = Some((i, None));
-                        break;
-                    }
+                    Now::Later => match self.poll_call(i, node, slots, &mut state.scratch, env) {
+                        Some(Polled::Over(r)) => {
+                            Slot::of(r.map_err(|m| cx.fail(node, m)).and_then(|v| cx.charged(node, v)))
+                        }
+                        Some(Polled::Waiting(future)) => {
+                            stop = Some((i, Some((Waiting::Module(future), began))));
+                            break;
+                        }
+                        None => {
+                            stop = Some((i, None));
+                            break;
+                        }
+                    },
                 }
             };
             if let (Some(clock), Some(began)) = (clock, began)
@@ -190,6 +199,21 @@ impl ExecutionPlan {
         let outputs = self.outputs_of(&state.slots);
         self.give_state(state);
         Ok(RunOutcome::new(outputs, errors.into_inner()))
+    }
+
+    /// What the cache of node `i` (a module call with a policy) says at once of its call;
+    /// `Now::Later` for any other node. A hit is told to a profiled run's profile.
+    fn stored(&self, i: usize, node: &NodePlan, slots: &[Slot], scratch: &mut Scratch, cx: &RunCx<'_>) -> Now {
+        let Kind::Call(call) = &node.kind else { return Now::Later };
+        let Some(policy) = call.policy.as_deref() else { return Now::Later };
+        let mut args = scratch.take_values();
+        args.extend(node.inputs.iter().map(|&x| slots[x as usize].value_or_default()));
+        let now = apply::stored(policy, &args, cx.reporter);
+        scratch.give_values(args);
+        if let (Now::Hit(_, tier), Some(clock)) = (&now, cx.clock) {
+            clock.profile.tried(0, i, 0, Served::Stored(*tier));
+        }
+        now
     }
 
     /// A waiting node the first pass can run itself, polled once: a call without options of an

@@ -19,7 +19,8 @@ pub(crate) use force::force;
 use crate::exec::{Frame, RunCx};
 use crate::outcome::{PartialOutputs, RunError};
 use crate::plan::{ExecutionPlan, GraphPlan, Kind};
-use crate::policy::Policy;
+use crate::policy::{Policy, apply};
+use crate::services::cache::{Looked, Now, Served};
 use crate::services::limit::{Gate, Held};
 use crate::services::profile::{Clock, Profile};
 use crate::values::budget::Budget;
@@ -160,7 +161,15 @@ pub(crate) fn graph(shared: Arc<Shared>, g: GraphId, params: Vec<Value>, capture
 pub(crate) struct Handoff {
     pub slots: Vec<Slot>,
     pub at: NodeId,
-    pub waiting: Option<(BoxFuture<ModuleResult>, Option<std::time::Instant>)>,
+    pub waiting: Option<(Waiting, Option<std::time::Instant>)>,
+}
+
+/// What node `at` of a handoff was doing when the first pass stopped.
+pub(crate) enum Waiting {
+    /// Its module's future, polled once.
+    Module(BoxFuture<ModuleResult>),
+    /// Its cache missed (the call is to run with its policy).
+    Cached(Looked),
 }
 
 /// Runs the rest of the main graph from where the first pass stopped; the outputs' nodes are
@@ -195,11 +204,14 @@ pub(crate) async fn resume(
         Some(_) => vec![None; plan.nodes.len()],
         None => Vec::new(),
     };
-    if let Some((future, started)) = waiting {
+    if let Some((waiting, started)) = waiting {
         if let Some(b) = began.get_mut(at as usize) {
             *b = started;
         }
-        pending.push(boxed(at, call::resumed(shared.clone(), 0, at, future)));
+        match waiting {
+            Waiting::Module(future) => pending.push(boxed(at, call::resumed(shared.clone(), 0, at, future))),
+            Waiting::Cached(looked) => pending.push(policy_started(&shared, 0, at, &slots[..], Some(looked))),
+        }
     }
     // A node whose input failed in the first pass fails now, without waiting for the others.
     for i in at as usize + 1..plan.nodes.len() {
@@ -384,7 +396,14 @@ fn start<S: Slots + ?Sized>(
                 Ok(r) => Ok(Slot::of(r.and_then(|v| shared.cx().charged(node, v)))),
                 Err(future) => Err(boxed(i, future)),
             },
-            Some(p) => Err(boxed(i, call::module_with_policy(shared.clone(), g, i, args(), fallback(p)))),
+            Some(p) => match apply::stored(p, &args(), &*shared.reporter) {
+                Now::Hit(v, tier) => {
+                    call::tried(shared, g, i, 0.into(), Served::Stored(tier));
+                    Ok(Slot::of(shared.cx().charged(node, v)))
+                }
+                Now::Missed(looked) => Err(policy_started(shared, g, i, slots, Some(looked))),
+                Now::Later => Err(policy_started(shared, g, i, slots, None)),
+            },
         },
         Kind::HigherOrder(h) => {
             let (args, captures) = (args(), capture(h.lambda));
@@ -402,6 +421,26 @@ fn start<S: Slots + ?Sized>(
             Err(boxed(i, call::owner(shared.clone(), g, i, first, captures)))
         }
     }
+}
+
+/// Module call node `i` of graph `g`, which has a policy, started on the scheduler (`looked`: a
+/// lookup of its cache made already, which missed).
+fn policy_started<S: Slots + ?Sized>(
+    shared: &Arc<Shared>,
+    g: GraphId,
+    i: NodeId,
+    slots: &S,
+    looked: Option<Looked>,
+) -> Started {
+    let plan = &shared.plan;
+    let node = &plan.graphs[g as usize].nodes[i as usize];
+    let args: Vec<Value> = node.inputs.iter().map(|&x| slots.at(x).value_or_default()).collect();
+    let fallback = match &node.kind {
+        Kind::Call(c) => c.policy.as_ref().and_then(|p| p.fallback),
+        _ => None,
+    };
+    let captures = fallback.map(|f| plan.graphs[f as usize].captures.iter().map(|&x| slots.at(x).clone()).collect());
+    boxed(i, call::module_with_policy(shared.clone(), g, i, args, captures.unwrap_or_default(), looked))
 }
 
 /// A node's future as the scheduler polls it.

@@ -240,6 +240,10 @@ impl CacheBackend for DiskBackend {
     fn warning(&self) -> Option<String> {
         self.counters.warning()
     }
+
+    fn answers_at_once(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 
 use super::{CachePlan, Next, Policy, Settled};
 use crate::outcome::{At, Fault};
-use crate::services::cache::{CacheKey, Served};
+use crate::services::cache::{CacheKey, Looked, Now, Served};
 use crate::services::limit::{Held, Permit};
 use asterism_registry::Reporter;
 use asterism_registry::value::Value;
@@ -39,10 +39,23 @@ pub(crate) fn here(
     policy.settle(outcome, reporter, at)
 }
 
+/// What the cache of a call with these arguments says at once: only a cache that answers at once
+/// (memory, disk) of a call without limiters (a hit still takes a token and a permit) can spare
+/// the call the scheduler.
+pub(crate) fn stored(policy: &Policy, args: &[Value], reporter: &dyn Reporter) -> Now {
+    match &policy.cache {
+        Some(c) if c.cache.answers_at_once() && policy.concurrency.is_none() && policy.throttle.is_none() => {
+            c.cache.now(c.key(args), reporter)
+        }
+        _ => Now::Later,
+    }
+}
+
 /// A call whose policy waits, on the asynchronous scheduler. `key` gives the cache key of this
 /// execution, or `None` when it must not be cached; `function` names the call in timeouts;
-/// `held` are the permits the calls around it hold, which it does not wait for again. Gives how
-/// the call settled and how it was served (`Served::Ran` without a cache).
+/// `held` are the permits the calls around it hold, which it does not wait for again; `looked`
+/// is a lookup of its cache made before it came here, which missed. Gives how the call settled
+/// and how it was served (`Served::Ran` without a cache).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn waiting<F, Fut>(
     policy: &Policy,
@@ -51,6 +64,7 @@ pub(crate) async fn waiting<F, Fut>(
     at: At,
     function: &str,
     key: impl FnOnce(&CachePlan) -> Option<CacheKey>,
+    looked: Option<Looked>,
     attempt: F,
 ) -> (Settled, Served)
 where
@@ -59,9 +73,10 @@ where
 {
     let permit = limits(policy, held).await;
     let run = || attempts(policy, at, function, attempt);
+    let key = |c: &CachePlan| looked.map(|l| l.key).or_else(|| key(c));
     let (outcome, served) = match policy.cache.as_ref().and_then(|c| Some((c, key(c)?))) {
         Some((c, key)) => {
-            let (outcome, served) = c.cache.get_or_run(key, c.ttl, reporter, run).await;
+            let (outcome, served) = c.cache.get_or_run(key, c.ttl, reporter, looked, run).await;
             // A shared execution may have failed at another call site: report it here.
             (outcome.map_err(|f| f.moved_to(at)), served)
         }

@@ -14,7 +14,7 @@ use crate::exec::owner::{self, Next};
 use crate::outcome::Fault;
 use crate::plan::{CallPlan, ExecutionPlan, Kind, NodePlan};
 use crate::policy::{CachePlan, Settled, apply};
-use crate::services::cache::Served;
+use crate::services::cache::{Looked, Served};
 use crate::values::slot::{Failed, NodeResult, Scratch, Slot};
 use asterism_registry::ModuleError;
 use asterism_registry::dag::{GraphId, NodeId};
@@ -202,13 +202,14 @@ pub(super) async fn resumed(shared: Arc<Shared>, g: GraphId, i: NodeId, future: 
 }
 
 /// Module call node `i` of graph `g` with a policy, on the scheduler; `fallback` holds the
-/// captures of its fallback graph, if it has one.
+/// captures of its fallback graph, if it has one; `looked` a lookup of its cache that missed.
 pub(super) async fn module_with_policy(
     shared: Arc<Shared>,
     g: GraphId,
     i: NodeId,
     args: Vec<Value>,
     fallback: Vec<Slot>,
+    looked: Option<Looked>,
 ) -> NodeResult {
     let plan = &shared.plan;
     let (node, call) = call_at(plan, g, i);
@@ -222,7 +223,7 @@ pub(super) async fn module_with_policy(
     };
     let key = |c: &CachePlan| Some(c.key(&args));
     let (settled, served) =
-        apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
+        apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, looked, attempt).await;
     tried(&shared, g, i, tries, served);
     settle(&shared, settled, fallback).await
 }
@@ -262,14 +263,14 @@ pub(super) async fn higher_order_with_policy(
         }
     };
     let (settled, served) =
-        apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, attempt).await;
+        apply::waiting(policy, &shared.held, &*shared.reporter, node.at, function, key, None, attempt).await;
     tried(&shared, g, i, tries, served);
     settle(&shared, settled, fallback).await
 }
 
 /// Tells a profiled run's profile how many attempts a call of the main graph made and how it
 /// was served.
-fn tried(shared: &Shared, g: GraphId, i: NodeId, tries: AtomicU32, served: Served) {
+pub(super) fn tried(shared: &Shared, g: GraphId, i: NodeId, tries: AtomicU32, served: Served) {
     if let Some((profile, _)) = shared.clock.as_ref() {
         profile.tried(g as usize, i as usize, tries.into_inner(), served);
     }

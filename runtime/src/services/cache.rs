@@ -92,6 +92,12 @@ pub trait CacheBackend: Send + Sync + fmt::Debug {
     fn warning(&self) -> Option<String> {
         None
     }
+
+    /// Whether every lookup answers at once (never `Lookup::Pending`): a call may then be
+    /// answered from the cache without leaving the caller's pass.
+    fn answers_at_once(&self) -> bool {
+        false
+    }
 }
 
 /// The counters of one backend (one tier).
@@ -212,6 +218,24 @@ impl Served {
     }
 }
 
+/// A lookup made before the call went to the scheduler, which missed: the key, and the values
+/// stored by then (so the call does not look again unless one was stored since).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Looked {
+    pub key: CacheKey,
+    seen: u64,
+}
+
+/// What a cache can say of a call at once.
+pub(crate) enum Now {
+    /// A stored value, from this tier.
+    Hit(Value, usize),
+    /// Nothing stored: the call goes on, with this lookup made.
+    Missed(Looked),
+    /// The backend cannot answer without waiting.
+    Later,
+}
+
 type Flight = Arc<OnceCell<Result<Value, Fault>>>;
 
 /// A named cache as calls use it.
@@ -223,6 +247,8 @@ pub(crate) struct CallCache {
     /// Values stored so far: a leader looks again only if one was stored since its first look.
     stored: AtomicU64,
     inflight: Mutex<HashMap<CacheKey, Flight>>,
+    /// `backend.answers_at_once()`.
+    at_once: bool,
 }
 
 impl fmt::Debug for CallCache {
@@ -234,6 +260,7 @@ impl fmt::Debug for CallCache {
 impl CallCache {
     pub fn new(backend: Arc<dyn CacheBackend>) -> CallCache {
         CallCache {
+            at_once: backend.answers_at_once(),
             backend,
             hits: AtomicU64::new(0),
             joined: AtomicU64::new(0),
@@ -252,21 +279,47 @@ impl CallCache {
         }
     }
 
+    /// Whether its backend answers every lookup at once.
+    pub fn answers_at_once(&self) -> bool {
+        self.at_once
+    }
+
+    /// The stored value for `key` if the backend can say at once (a hit counts as one).
+    pub fn now(&self, key: CacheKey, reporter: &dyn Reporter) -> Now {
+        if !self.at_once {
+            return Now::Later;
+        }
+        let seen = self.stored.load(Acquire);
+        match self.backend.get(&key) {
+            Lookup::Found(found) => {
+                self.hits.fetch_add(1, Relaxed);
+                self.warn(reporter);
+                Now::Hit(found.value, found.tier)
+            }
+            Lookup::Miss => Now::Missed(Looked { key, seen }),
+            Lookup::Pending(_) => Now::Later,
+        }
+    }
+
     /// The stored value for `key`, else the outcome of `run`, shared with every concurrent call
-    /// with the same key; a success is stored for `ttl`. A backend's first fault goes to
-    /// `reporter`.
+    /// with the same key; a success is stored for `ttl`. `looked` is a lookup of the key made
+    /// already (`now`), which missed. A backend's first fault goes to `reporter`.
     pub async fn get_or_run<F>(
         &self,
         key: CacheKey,
         ttl: Duration,
         reporter: &dyn Reporter,
+        looked: Option<Looked>,
         run: impl FnOnce() -> F,
     ) -> (Result<Value, Fault>, Served)
     where
         F: Future<Output = Result<Value, Fault>>,
     {
-        let seen = self.stored.load(Acquire);
-        let first = match self.backend.get(&key) {
+        let (seen, first) = match looked {
+            Some(looked) => (looked.seen, Lookup::Miss),
+            None => (self.stored.load(Acquire), self.backend.get(&key)),
+        };
+        let first = match first {
             Lookup::Found(found) => {
                 self.hits.fetch_add(1, Relaxed);
                 self.warn(reporter);

@@ -13,74 +13,97 @@ use asterism_registry::value::Value;
 /// Starts every call site's identity: bump it when the canonical encoding below changes.
 pub(crate) const KEY_FORMAT: &[u8] = b"asterism-cache-key 1\0";
 
-/// Builds cache keys: a call site's identity, then the argument values in canonical form.
-pub(crate) struct KeyBuilder(blake3::Hasher);
+/// Builds cache keys: a call site's identity, then the argument values in canonical form. The
+/// bytes are gathered and hashed at once (a small key costs one short hash, not a hasher's
+/// state); past `SPILL` bytes they go through a streaming hasher. Either way the key is blake3
+/// of the same bytes.
+pub(crate) struct KeyBuilder {
+    bytes: Vec<u8>,
+    spilled: Option<Box<blake3::Hasher>>,
+}
+
+/// The most bytes gathered before they are streamed into a hasher.
+const SPILL: usize = 64 << 10;
 
 impl KeyBuilder {
     /// Starts a key with the identity of a call site.
     pub fn new(site: &CacheKey) -> KeyBuilder {
-        let mut h = blake3::Hasher::new();
-        h.update(site);
-        KeyBuilder(h)
+        let mut bytes = Vec::with_capacity(128);
+        bytes.extend_from_slice(site);
+        KeyBuilder { bytes, spilled: None }
+    }
+
+    fn put(&mut self, b: &[u8]) {
+        if self.bytes.len() + b.len() > SPILL {
+            let hasher = self.spilled.get_or_insert_with(|| Box::new(blake3::Hasher::new()));
+            hasher.update(&self.bytes);
+            self.bytes.clear();
+            if b.len() > SPILL {
+                hasher.update(b);
+                return;
+            }
+        }
+        self.bytes.extend_from_slice(b);
+    }
+
+    fn tag(&mut self, t: u8) {
+        self.put(&[t]);
+    }
+
+    fn len(&mut self, n: usize) {
+        self.put(&(n as u64).to_le_bytes());
     }
 
     pub fn value(&mut self, v: &Value) -> &mut Self {
-        let h = &mut self.0;
-        let tag = |h: &mut blake3::Hasher, t: u8| {
-            h.update(&[t]);
-        };
-        let len = |h: &mut blake3::Hasher, n: usize| {
-            h.update(&(n as u64).to_le_bytes());
-        };
         match v {
             Value::Int(n) => {
-                tag(h, 1);
-                h.update(&n.to_le_bytes());
+                self.tag(1);
+                self.put(&n.to_le_bytes());
             }
             Value::Float(x) => {
-                tag(h, 2);
+                self.tag(2);
                 let bits = if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() };
-                h.update(&bits.to_le_bytes());
+                self.put(&bits.to_le_bytes());
             }
             Value::Bool(b) => {
-                tag(h, 3);
-                h.update(&[u8::from(*b)]);
+                self.tag(3);
+                self.put(&[u8::from(*b)]);
             }
             Value::Str(s) => {
-                tag(h, 4);
-                len(h, s.len());
-                h.update(s.as_bytes());
+                self.tag(4);
+                self.len(s.len());
+                self.put(s.as_bytes());
             }
             Value::Ints(_) | Value::Floats(_) | Value::List(_) => {
-                let items = v.as_list().into_iter().flat_map(|l| l.iter());
-                tag(h, 5);
-                len(h, v.as_list().map_or(0, |l| l.len()));
-                for item in items {
+                let items = v.as_list();
+                self.tag(5);
+                self.len(items.map_or(0, |l| l.len()));
+                for item in items.into_iter().flat_map(|l| l.iter()) {
                     self.value(&item);
                 }
             }
             Value::Record(fields) => {
-                tag(h, 6);
-                len(h, fields.len());
+                self.tag(6);
+                self.len(fields.len());
                 fields.iter().for_each(|f| {
                     self.value(f);
                 });
             }
             Value::Map(entries) => {
-                tag(h, 7);
-                len(h, entries.len());
+                self.tag(7);
+                self.len(entries.len());
                 for (k, v) in entries.iter() {
                     self.value(k).value(v);
                 }
             }
-            Value::None => tag(h, 8),
+            Value::None => self.tag(8),
             Value::Some(inner) => {
-                tag(h, 9);
+                self.tag(9);
                 self.value(inner);
             }
             Value::Tagged(t, inner) => {
-                tag(h, 10);
-                h.update(&t.to_le_bytes());
+                self.tag(10);
+                self.put(&t.to_le_bytes());
                 self.value(inner);
             }
         }
@@ -88,7 +111,14 @@ impl KeyBuilder {
     }
 
     pub fn finish(&self) -> CacheKey {
-        *self.0.finalize().as_bytes()
+        match &self.spilled {
+            None => *blake3::hash(&self.bytes).as_bytes(),
+            Some(hasher) => {
+                let mut hasher = (**hasher).clone();
+                hasher.update(&self.bytes);
+                *hasher.finalize().as_bytes()
+            }
+        }
     }
 }
 
@@ -115,5 +145,17 @@ mod tests {
         assert_ne!(key(&[Value::Float(0.0)]), key(&[Value::Float(-0.0)]));
         assert_eq!(key(&[Value::Float(f64::NAN)]), key(&[Value::Float(-f64::NAN)]));
         assert_ne!(key(&[Value::Int(1)]), key(&[Value::Float(1.0)]));
+    }
+
+    #[test]
+    fn a_key_is_blake3_of_the_canonical_bytes_however_long() {
+        let long = Value::str("x".repeat(3 * SPILL));
+        let mut stream = blake3::Hasher::new();
+        stream.update(&[0; 32]).update(&[4]).update(&((3 * SPILL) as u64).to_le_bytes());
+        stream.update("x".repeat(3 * SPILL).as_bytes()).update(&[1]).update(&7i64.to_le_bytes());
+        assert_eq!(key(&[long, Value::Int(7)]), *stream.finalize().as_bytes());
+        let mut short = blake3::Hasher::new();
+        short.update(&[0; 32]).update(&[3, 1]);
+        assert_eq!(key(&[Value::Bool(true)]), *short.finalize().as_bytes());
     }
 }

@@ -87,6 +87,10 @@ impl CacheBackend for Tiered {
     fn warning(&self) -> Option<String> {
         self.tiers.iter().find_map(|(backend, _)| backend.warning())
     }
+
+    fn answers_at_once(&self) -> bool {
+        self.tiers.iter().all(|(backend, _)| backend.answers_at_once())
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,12 @@ pub struct NodeRow {
     pub share: f64,
     pub retries: u64,
     pub cache_hits: u64,
+    /// Of the cache hits, those served by each tier of its cache, top first.
+    #[serde(default)]
+    pub tier_hits: Vec<u64>,
+    /// Of the cache hits, calls that joined an identical call in flight.
+    #[serde(default)]
+    pub joined: u64,
     pub critical: bool,
 }
 
@@ -199,6 +205,11 @@ fn node_rows(graph: &viz::model::Graph, pipeline: &Pipeline, times: &[NodeTimes]
                 share: if all.is_zero() { 0.0 } else { t.running.as_secs_f64() / all.as_secs_f64() },
                 retries: t.retries,
                 cache_hits: t.cache_hits,
+                tier_hits: {
+                    let used = t.tier_hits.iter().rposition(|&n| n > 0).map_or(0, |k| k + 1);
+                    t.tier_hits[..used].to_vec()
+                },
+                joined: t.joined,
                 critical: path.contains(&k),
             })
         })
@@ -240,6 +251,11 @@ impl viz::Heats for Report {
         lines.push(format!("waiting on inputs: mean {}", table::micros(row.waiting_mean_us)));
         if row.failed + row.retries + row.cache_hits > 0 {
             lines.push(format!("failed {}, retries {}, cache hits {}", row.failed, row.retries, row.cache_hits));
+        }
+        if !row.tier_hits.is_empty() || row.joined > 0 {
+            let tiers = row.tier_hits.iter().enumerate().map(|(k, n)| format!("tier {} {n}", k + 1));
+            let parts: Vec<String> = tiers.chain(std::iter::once(format!("joined {}", row.joined))).collect();
+            lines.push(format!("served by cache: {}", parts.join(", ")));
         }
         if row.critical {
             lines.push("on the critical path".to_string());

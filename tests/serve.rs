@@ -585,3 +585,29 @@ async fn ready_only_when_the_manifest_services_answer() {
     let (_, modules) = server.get("/modules").await;
     assert_eq!(modules["modules"][0]["kind"], "http");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_each_cache_tier() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = engine(Arc::new(Notify::new()));
+    engine.set_cache_dir(dir.path());
+    let source = "in text: String\nloud = shout(text) with cache: 1h\nout loud\n";
+    let server = Running::start(engine, Config::default(), &[("cached", source)]).await;
+    for _ in 0..3 {
+        assert_eq!(server.execute("cached", json!({"text": "a"})).await.1["outputs"]["loud"], "A");
+    }
+    let (_, metrics) = server.get("/metrics").await;
+    let cache = &metrics["cache"]["default"];
+    assert_eq!((cache["hits"].clone(), cache["misses"].clone()), (json!(2), json!(1)));
+    assert_eq!(cache["tiers"][0]["name"], "memory");
+    assert_eq!((cache["tiers"][1]["kind"].clone(), cache["tiers"][1]["writes"].clone()), (json!("disk"), json!(1)));
+    let text = server.http.get(server.url("/metrics")).header("Accept", "text/plain").send().await.unwrap();
+    let text = text.text().await.unwrap();
+    for line in [
+        "asterism_cache_hits_total{cache=\"default\"} 2",
+        "asterism_cache_tier_hits_total{cache=\"default\",tier=\"memory\",kind=\"memory\"} 2",
+        "asterism_cache_tier_writes_total{cache=\"default\",tier=\"disk\",kind=\"disk\"} 1",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+}

@@ -26,6 +26,9 @@ const BREAK: Duration = Duration::from_secs(5);
 const MAX_BREAK: Duration = Duration::from_secs(60);
 /// Writes in flight beyond this are dropped.
 const MAX_WRITES: usize = 1024;
+/// Values whose entry is larger are not stored (one huge SET would hold the connection past its
+/// timeout and stop the cache for everyone).
+const MAX_ENTRY: usize = 16 << 20;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(50);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
 pub const DEFAULT_PREFIX: &str = "asterism:c1:";
@@ -300,7 +303,10 @@ impl CacheBackend for RedisBackend {
         }
         let ttl = self.max_ttl.map_or(ttl, |cap| ttl.min(cap));
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let Some(bytes) = codec::encode(key, value, now_ms().saturating_add(ms)) else { return };
+        let Some(bytes) = codec::encode(key, value, now_ms().saturating_add(ms)).filter(|b| b.len() <= MAX_ENTRY)
+        else {
+            return;
+        };
         let link = match self.link() {
             Ok(link) => link,
             Err(e) => return self.health.fault(&e),

@@ -24,6 +24,9 @@ pub(crate) fn read_regular(path: &Path, max: u64) -> std::io::Result<Option<(Vec
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // A link where a file should be (`O_NOFOLLOW`): not ours, so nothing.
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;

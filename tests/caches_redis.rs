@@ -190,7 +190,8 @@ fn an_unset_url_variable_is_a_warning_not_a_failure() {
 fn cache_stats_and_clear_see_and_remove_the_caches_keys_only() {
     let server = RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
-    let manifest = manifest(dir.path(), &server, "");
+    // A prefix with a glob character: `clear` must not read it as a pattern.
+    let manifest = manifest(dir.path(), &server, "prefix = \"app*:\"");
     let calls = Arc::default();
     let engine = engine(&manifest, "1", &calls, &notices());
     for x in 1..=4 {
@@ -199,6 +200,7 @@ fn cache_stats_and_clear_see_and_remove_the_caches_keys_only() {
     written(&engine, 4);
     let mut redis = server.connection();
     let () = redis.set("someone:else", "kept").unwrap();
+    let () = redis.set("apples:too", "kept").unwrap();
     let cli = |args: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_asterism"))
             .args(args)
@@ -215,6 +217,7 @@ fn cache_stats_and_clear_see_and_remove_the_caches_keys_only() {
     assert_eq!(doc["caches"][0]["entries"], 4);
     let (code, cleared) = cli(&["cache", "clear", "--backend", "shared"]);
     assert_eq!((code, cleared.as_str()), (Some(0), "cache 'shared' (redis): removed 4 entries\n"));
-    let left: Vec<String> = redis.keys("*").unwrap();
-    assert_eq!(left, ["someone:else"]);
+    let mut left: Vec<String> = redis.keys("*").unwrap();
+    left.sort();
+    assert_eq!(left, ["apples:too", "someone:else"]);
 }

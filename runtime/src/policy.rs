@@ -180,11 +180,19 @@ impl Policy {
         Next::Stop(fault)
     }
 
+    /// The value of a call that succeeded (or was served by its cache) with `v`: wrapped with
+    /// `on_error: wrap`.
+    pub fn succeeded(&self, v: Value) -> Value {
+        match self.on_error {
+            OnError::Wrap => wrapped(Value::None, Value::some(v)),
+            _ => v,
+        }
+    }
+
     /// The call's result once its attempts are over; an `on_error: log` line goes to `reporter`.
     pub fn settle(&self, outcome: Result<Value, Fault>, reporter: &dyn Reporter, at: At) -> Settled {
         let fault = match outcome {
-            Ok(v) if self.on_error == OnError::Wrap => return Settled::Value(wrapped(Value::None, Value::some(v))),
-            Ok(v) => return Settled::Value(v),
+            Ok(v) => return Settled::Value(self.succeeded(v)),
             Err(fault) => fault,
         };
         if fault.errors.is_empty() {

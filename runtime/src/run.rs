@@ -142,6 +142,10 @@ impl ExecutionPlan {
                 Slot::of(cx.node(main, i, slots, Frame::default(), &mut state.scratch))
             } else if node.inputs.iter().any(|&x| slots[x as usize].failed()) {
                 Slot::Fail
+            } else if self.demands(node).any(|x| slots[x as usize].unforced().is_some()) {
+                // Its lazy inputs run first, on the scheduler.
+                stop = Some((i, None));
+                break;
             } else {
                 match self.stored(i, node, slots, &mut state.scratch, &cx) {
                     Now::Hit(v, _) => Slot::of(cx.charged(node, v)),

@@ -39,15 +39,34 @@ const TAGGED: u8 = 12;
 /// The bytes of `value` stored under `key` until `expires` (Unix ms); `None` when it is nested
 /// too deep to store.
 pub fn encode(key: &[u8; 32], value: &Value, expires: u64) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(HEADER + 64);
+    let mut out = header(expires, 64);
+    write(&mut out, value, 0)?;
+    Some(sealed(key, out))
+}
+
+/// An entry of `payload` under `key` until `expires`, whatever the payload holds: `encode` gives
+/// a value's, fuzzing any bytes, framed soundly so that the payload's reader is what is tried.
+pub fn seal(key: &[u8; 32], expires: u64, payload: &[u8]) -> Vec<u8> {
+    let mut out = header(expires, payload.len());
+    out.extend_from_slice(payload);
+    sealed(key, out)
+}
+
+/// Magic, format and expiry, the checksum left blank, room for `payload` bytes.
+fn header(expires: u64, payload: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + payload);
     out.extend_from_slice(MAGIC);
     out.push(FORMAT);
     out.extend_from_slice(&expires.to_le_bytes());
     out.extend_from_slice(&[0; 16]);
-    write(&mut out, value, 0)?;
+    out
+}
+
+/// `out` (a header and a payload) with its checksum filled in.
+fn sealed(key: &[u8; 32], mut out: Vec<u8>) -> Vec<u8> {
     let sum = checksum(key, &out[4..12], &out[HEADER..]);
     out[12..HEADER].copy_from_slice(&sum);
-    Some(out)
+    out
 }
 
 /// The value in `bytes` if they are a sound entry for `key` that is still alive at `now` (Unix
@@ -64,12 +83,6 @@ pub fn decode(key: &[u8; 32], bytes: &[u8], now: u64) -> Option<(Value, Duration
     let mut reader = Reader { bytes: payload };
     let value = reader.value(0)?;
     reader.bytes.is_empty().then(|| (value, Duration::from_millis(expires - now)))
-}
-
-/// When an entry of `bytes` expires, if they look like one (for sweeps; not checked).
-pub fn expiry(bytes: &[u8]) -> Option<u64> {
-    let header = bytes.get(..12)?;
-    (&header[..3] == MAGIC).then(|| u64::from_le_bytes(header[4..12].try_into().unwrap_or_default()))
 }
 
 fn checksum(key: &[u8; 32], expiry: &[u8], payload: &[u8]) -> [u8; 16] {
@@ -291,12 +304,7 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = decode(&KEY, &bytes, 0);
-            let mut framed = encode(&KEY, &Value::None, LATER).unwrap();
-            framed.truncate(HEADER);
-            framed.extend_from_slice(&bytes);
-            let sum = checksum(&KEY, &framed[4..12], &framed[HEADER..]);
-            framed[12..HEADER].copy_from_slice(&sum);
-            let _ = decode(&KEY, &framed, 0);
+            let _ = decode(&KEY, &seal(&KEY, LATER, &bytes), 0);
         }
     }
 
@@ -305,7 +313,6 @@ mod tests {
         let bytes = encode(&KEY, &Value::Int(1), 1_000).unwrap();
         assert!(decode(&[8; 32], &bytes, 0).is_none(), "another key");
         assert!(decode(&KEY, &bytes, 1_000).is_none(), "expired");
-        assert_eq!(expiry(&bytes), Some(1_000));
         let deep = (0..=MAX_DEPTH).fold(Value::Int(0), |v, _| Value::List(Arc::from([v])));
         assert!(encode(&KEY, &deep, LATER).is_none());
     }

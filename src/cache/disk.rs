@@ -4,7 +4,8 @@
 //! folder), bounds on entries and bytes, a cap on time to live. Gives: one file per key at
 //! `<dir>/<2 hex>/<62 hex>`, in the `codec` format. Guarantees: readers see an entry whole or not
 //! at all (written aside and renamed: two processes racing on a key both write whole files, the
-//! last rename wins); a damaged, foreign or expired file is a miss (and is removed); nothing is
+//! last rename wins); a damaged, foreign or expired file is a miss (replaced by the call's
+//! result); a link planted for an entry is a miss, never followed; nothing is
 //! read through a link or from anything but a regular file; the folder is kept within its bounds
 //! by sweeps on a thread of their own (at most one at a time across processes, by a lock file),
 //! least recently used first; a failing write (full or read-only disk, no permission) stops
@@ -186,11 +187,9 @@ impl CacheBackend for DiskBackend {
                     }
                     Some(Found { value, ttl, tier: 0 })
                 }
-                None => {
-                    // Expired, damaged or foreign: it never will be a value.
-                    let _ = std::fs::remove_file(&path);
-                    None
-                }
+                // Expired, damaged or foreign: a miss. Not removed here (another process may have
+                // just put a sound entry in its place); the call's result replaces it.
+                None => None,
             },
             Ok(None) => None,
             Err(e) => {
@@ -269,13 +268,12 @@ mod tests {
         *bytes.last_mut().unwrap() ^= 1;
         std::fs::write(&path, &bytes).unwrap();
         assert!(found(&disk, &key).is_none(), "a flipped bit is a miss");
-        assert!(!path.exists(), "and the damaged file is gone");
         disk.insert(&key, &Value::Int(1), Duration::from_millis(1));
         std::thread::sleep(Duration::from_millis(5));
         assert!(found(&disk, &key).is_none(), "expired");
         let stats = &disk.tiers()[0];
         assert_eq!((stats.hits, stats.misses, stats.writes, stats.errors), (1, 2, 2, 0));
-        assert_eq!(disk.usage(), Usage::default());
+        assert_eq!(disk.usage().entries, 1, "an expired file stays until replaced or swept");
     }
 
     #[cfg(unix)]
@@ -288,8 +286,14 @@ mod tests {
         let path = disk.path(&key);
         let real = dir.path().join("real");
         std::fs::rename(&path, &real).unwrap();
+        let target = std::fs::read(&real).unwrap();
         std::os::unix::fs::symlink(&real, &path).unwrap();
         assert!(found(&disk, &key).is_none());
+        assert_eq!(disk.tiers()[0].errors, 0, "a link is a miss, not a fault of the store");
+        disk.insert(&key, &Value::Int(6), Duration::from_secs(60));
+        assert!(!path.is_symlink(), "the entry replaced the link");
+        assert!(matches!(found(&disk, &key), Some(Value::Int(6))));
+        assert_eq!(std::fs::read(&real).unwrap(), target, "the link's target was not written");
     }
 
     #[test]

@@ -102,9 +102,18 @@ struct Breaker {
 }
 
 impl Breaker {
+    /// Whether requests go to the server; `false` while the breaker is open and its probe is not
+    /// due.
     fn closed(&self) -> bool {
         let until = self.open_until.load(Relaxed);
-        // Past the opening, one request claims the probe by moving the opening on.
+        until == 0 || now_ms() >= until
+    }
+
+    /// Whether this request may go: always while closed; past an opening, only the one request
+    /// that claims the probe (by moving the opening on a second). Called when the request is
+    /// really sent, so a lookup made and dropped unsent claims nothing.
+    fn admit(&self) -> bool {
+        let until = self.open_until.load(Relaxed);
         until == 0
             || (now_ms() >= until
                 && self.open_until.compare_exchange(until, now_ms() + 1_000, Relaxed, Relaxed).is_ok())
@@ -230,19 +239,33 @@ impl RedisBackend {
     fn scan(&self, unlink: bool) -> Result<(u64, u64), String> {
         let link = self.link()?;
         let connection = link.connection.clone();
-        let mut pattern = self.prefix.clone();
+        // The prefix matched literally: its glob characters escaped.
+        let mut pattern = Vec::with_capacity(self.prefix.len() + 8);
+        for &b in &self.prefix {
+            if matches!(b, b'*' | b'?' | b'[' | b']' | b'\\') {
+                pattern.push(b'\\');
+            }
+            pattern.push(b);
+        }
         pattern.push(b'*');
+        let prefix = self.prefix.clone();
         // Waits on the backend's runtime from a thread outside any runtime (the CLI's).
         let (answer, outcome) = std::sync::mpsc::channel();
         link.handle.spawn(async move {
-            let _ = answer.send(scan(connection, pattern, unlink).await.map_err(|e| e.to_string()));
+            let _ = answer.send(scan(connection, pattern, &prefix, unlink).await.map_err(|e| e.to_string()));
         });
         outcome.recv().map_err(|e| e.to_string())?
     }
 }
 
-/// The count and size of the entries matching `pattern`, removed as they are found if `unlink`.
-async fn scan(mut connection: ConnectionManager, pattern: Vec<u8>, unlink: bool) -> redis::RedisResult<(u64, u64)> {
+/// The count and size of the entries matching `pattern` that start with `prefix`, removed as they
+/// are found if `unlink`.
+async fn scan(
+    mut connection: ConnectionManager,
+    pattern: Vec<u8>,
+    prefix: &[u8],
+    unlink: bool,
+) -> redis::RedisResult<(u64, u64)> {
     let (mut cursor, mut count, mut bytes) = (0u64, 0u64, 0u64);
     loop {
         let (next, keys): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
@@ -253,6 +276,7 @@ async fn scan(mut connection: ConnectionManager, pattern: Vec<u8>, unlink: bool)
             .arg(1000)
             .query_async(&mut connection)
             .await?;
+        let keys: Vec<Vec<u8>> = keys.into_iter().filter(|k| k.starts_with(prefix)).collect();
         count += keys.len() as u64;
         if !keys.is_empty() && unlink {
             redis::cmd("UNLINK").arg(&keys).query_async::<u64>(&mut connection).await?;
@@ -277,6 +301,9 @@ impl CacheBackend for RedisBackend {
         }
         let key = *key;
         Lookup::Pending(Box::pin(async move {
+            if !health.breaker.admit() {
+                return health.counters.looked(None);
+            }
             let mut command = redis::cmd("GET");
             command.arg(self.key(&key));
             let found = match self.ask::<Option<Vec<u8>>>(command).await {
@@ -298,7 +325,8 @@ impl CacheBackend for RedisBackend {
     }
 
     fn insert(&self, key: &CacheKey, value: &Value, ttl: Duration) {
-        if !self.health.breaker.closed() {
+        // Writes never probe a server that failed: only lookups do.
+        if self.health.breaker.open_until.load(Relaxed) != 0 {
             return;
         }
         let ttl = self.max_ttl.map_or(ttl, |cap| ttl.min(cap));
@@ -321,7 +349,10 @@ impl CacheBackend for RedisBackend {
         let (writes, health, timeout) = (self.writes.clone(), self.health.clone(), self.timeout + self.connect_timeout);
         link.handle.spawn(async move {
             match tokio::time::timeout(timeout, command.query_async::<()>(&mut connection)).await {
-                Ok(Ok(())) => health.counters.wrote(),
+                Ok(Ok(())) => {
+                    health.counters.wrote();
+                    health.breaker.succeeded();
+                }
                 Ok(Err(e)) => health.fault(&e.to_string()),
                 Err(_) => health.fault(&format!("no answer within {timeout:?}")),
             }

@@ -41,11 +41,15 @@ pub(crate) fn here(
 
 /// What the cache of a call with these arguments says at once: only a cache that answers at once
 /// (memory, disk) of a call without limiters (a hit still takes a token and a permit) can spare
-/// the call the scheduler.
+/// the call the scheduler. A hit is the call's value as the slow path settles it (`on_error:
+/// wrap` wraps it).
 pub(crate) fn stored(policy: &Policy, args: &[Value], reporter: &dyn Reporter) -> Now {
     match &policy.cache {
         Some(c) if c.cache.answers_at_once() && policy.concurrency.is_none() && policy.throttle.is_none() => {
-            c.cache.now(c.key(args), reporter)
+            match c.cache.now(c.key(args), reporter) {
+                Now::Hit(v, tier) => Now::Hit(policy.succeeded(v), tier),
+                now => now,
+            }
         }
         _ => Now::Later,
     }

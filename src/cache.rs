@@ -19,6 +19,7 @@ pub use asterism_runtime::cache::{Found, Lookup, Pending};
 pub use build::{Built, Store, build, default_dir, on_disk};
 
 use crate::Engine;
+use asterism_runtime::TierStats;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -36,7 +37,7 @@ pub struct CacheRow {
     pub misses: u64,
     /// Its tiers, top first (one for a cache that is not tiered).
     #[serde(default)]
-    pub tiers: Vec<TierRow>,
+    pub tiers: Vec<TierStats>,
 }
 
 impl CacheRow {
@@ -51,7 +52,7 @@ impl CacheRow {
             count(self.hits, "hit", "hits"),
             count(self.misses, "miss", "misses")
         );
-        let tier = |t: &TierRow, writes: bool| {
+        let tier = |t: &TierStats, writes: bool| {
             let mut text = String::new();
             if writes || t.fills > 0 {
                 text.push_str(&format!(", {}", count(t.writes, "write", "writes")));
@@ -89,20 +90,6 @@ impl CacheRow {
     }
 }
 
-/// One tier's counters.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TierRow {
-    pub name: String,
-    pub kind: String,
-    pub hits: u64,
-    pub misses: u64,
-    pub writes: u64,
-    pub fills: u64,
-    pub errors: u64,
-    pub entries: Option<u64>,
-}
-
 impl Engine {
     /// Keeps call results on disk in `dir` (`--cache-dir`): every cache a manifest does not
     /// declare (`default` among them) becomes memory in front of that folder, and disk caches
@@ -120,26 +107,7 @@ impl Engine {
     pub fn cache_rows(&self) -> Vec<CacheRow> {
         self.call_cache_stats()
             .into_iter()
-            .map(|(name, s)| CacheRow {
-                name,
-                hits: s.hits,
-                joined: s.joined,
-                misses: s.misses,
-                tiers: s
-                    .tiers
-                    .into_iter()
-                    .map(|t| TierRow {
-                        name: t.name,
-                        kind: t.kind.to_string(),
-                        hits: t.hits,
-                        misses: t.misses,
-                        writes: t.writes,
-                        fills: t.fills,
-                        errors: t.errors,
-                        entries: t.entries,
-                    })
-                    .collect(),
-            })
+            .map(|(name, s)| CacheRow { name, hits: s.hits, joined: s.joined, misses: s.misses, tiers: s.tiers })
             .collect()
     }
 

@@ -10,7 +10,7 @@
 
 use crate::Engine;
 use asterism_registry::dag::{DagSpec, GraphId, NodeId, Op};
-use asterism_runtime::{NodeTimes, Profile};
+use asterism_runtime::{DEFAULT_CACHE, NodeTimes, Profile};
 use std::fmt;
 
 /// One call site of a run, explained.
@@ -48,7 +48,7 @@ impl fmt::Display for Explained {
                     };
                     parts.push(how + if *failed > 0 { ", and failed" } else { "" });
                 }
-                let cache = cache.as_deref().unwrap_or("default");
+                let cache = cache.as_deref().unwrap_or(DEFAULT_CACHE);
                 for (tier, n) in tiers {
                     let times = if *n > 1 { format!(" ({n} times)") } else { String::new() };
                     parts.push(format!("served by cache '{cache}' from {tier}{times}"));
@@ -84,8 +84,10 @@ pub fn explain(engine: &Engine, spec: &DagSpec, profile: &Profile) -> Vec<Explai
             let verdict = match reached {
                 0 => Verdict::Skipped(why_not(spec, &owners, profile, &main, g as GraphId, i as NodeId)),
                 _ => {
-                    let cache =
-                        call.options.cache_ms.map(|_| call.options.cache_backend.clone().unwrap_or("default".into()));
+                    let cache = call
+                        .options
+                        .cache_ms
+                        .map(|_| call.options.cache_backend.clone().unwrap_or_else(|| DEFAULT_CACHE.to_string()));
                     let names = cache.as_ref().and_then(|c| rows.iter().find(|r| r.name == *c)).map(|r| &r.tiers);
                     let tier_name = |k: usize| match names.and_then(|t| t.get(k)) {
                         Some(t) if names.is_some_and(|t| t.len() > 1) => {

@@ -108,12 +108,12 @@ pub(crate) fn list(dir: &Path, entry: impl Fn(&Path) -> bool) -> Vec<Used> {
 }
 
 /// Removes the least recently used of `files` until at most `max_entries` of at most
-/// `max_total` bytes remain; gives how many files and bytes are left.
-pub(crate) fn evict(mut files: Vec<Used>, max_entries: usize, max_total: u64) -> (usize, u64) {
+/// `max_total` bytes remain.
+pub(crate) fn evict(mut files: Vec<Used>, max_entries: usize, max_total: u64) {
     let mut total: u64 = files.iter().map(|f| f.1).sum();
     let mut count = files.len();
     if count <= max_entries && total <= max_total {
-        return (count, total);
+        return;
     }
     files.sort();
     for (_, len, path) in files {
@@ -126,5 +126,4 @@ pub(crate) fn evict(mut files: Vec<Used>, max_entries: usize, max_total: u64) ->
             total -= len;
         }
     }
-    (count, total)
 }

@@ -86,7 +86,7 @@ fn replicas_share_results_through_redis_and_a_new_version_misses() {
     assert_eq!((first_calls.load(Ordering::SeqCst), second_calls.load(Ordering::SeqCst)), (3, 0));
     let stats = second.call_cache_stats();
     let (_, shared) = stats.iter().find(|(n, _)| n == "shared").unwrap();
-    assert_eq!((shared.hits, shared.misses, shared.tiers[0].hits, shared.tiers[0].kind), (3, 0, 3, "redis"));
+    assert_eq!((shared.hits, shared.misses, shared.tiers[0].hits, shared.tiers[0].kind.as_str()), (3, 0, 3, "redis"));
 
     // Another version of the module is another function: nothing stored for it.
     let third = engine(&manifest, "2", &third_calls, &notices());

@@ -11,6 +11,7 @@ use super::disk::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SIZE, DiskBackend};
 use super::redis::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisBackend, RedisSettings};
 use asterism_bindings::manifest::{CacheEntry, CacheSpec, MEMORY, RedisSpec, RedisUrl};
 use asterism_bindings::{ManifestError, Place};
+use asterism_runtime::DEFAULT_CACHE;
 use asterism_runtime::cache::{CacheBackend, DEFAULT_CAPACITY, MemoryBackend, Tiered};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -142,5 +143,5 @@ pub fn on_disk(dir: &Path) -> Built {
         Store::Disk(Arc::new(DiskBackend::new("disk", dir.to_path_buf(), DEFAULT_MAX_ENTRIES, DEFAULT_MAX_SIZE, None)));
     let tiers = vec![("memory".to_string(), memory), ("disk".to_string(), disk)];
     let backend = Tiered::new(tiers.iter().map(|(_, s)| s.backend()).collect()).expect("two tiers");
-    Built { name: "default".to_string(), store: Store::Tiers(tiers, Arc::new(backend)), declared: None }
+    Built { name: DEFAULT_CACHE.to_string(), store: Store::Tiers(tiers, Arc::new(backend)), declared: None }
 }

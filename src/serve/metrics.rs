@@ -274,7 +274,8 @@ impl Collector for EngineCounters {
             let mut family = encoder.encode_descriptor(name, help, None, ConstCounter::<u64>::TYPE)?;
             for (backend, stats) in &caches {
                 for tier in &stats.tiers {
-                    let label = [("cache", backend.as_str()), ("tier", tier.name.as_str()), ("kind", tier.kind)];
+                    let label =
+                        [("cache", backend.as_str()), ("tier", tier.name.as_str()), ("kind", tier.kind.as_str())];
                     ConstCounter::new(pick(tier)).encode(family.encode_family(&label)?)?;
                 }
             }

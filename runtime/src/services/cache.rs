@@ -24,6 +24,7 @@ use crate::outcome::Fault;
 use asterism_registry::value::Value;
 use asterism_registry::{Notice, NoticeKind, Reporter};
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -100,13 +101,15 @@ pub trait CacheBackend: Send + Sync + fmt::Debug {
     }
 }
 
-/// The counters of one backend (one tier).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The counters of one backend (one tier), as reports show them (`--stats`, profiles,
+/// `/metrics`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TierStats {
     /// The backend's name (a manifest's `[caches.NAME]`, else its kind).
     pub name: String,
     /// `memory`, `disk` or `redis`.
-    pub kind: &'static str,
+    pub kind: String,
     /// Lookups that found a live value.
     pub hits: u64,
     /// Lookups that found none (an expired, damaged or foreign entry is a miss).
@@ -164,7 +167,7 @@ impl Counters {
         let n = |a: &AtomicU64| a.load(Relaxed);
         TierStats {
             name: name.to_string(),
-            kind,
+            kind: kind.to_string(),
             hits: n(&self.hits),
             misses: n(&self.misses),
             writes: n(&self.writes),
